@@ -186,12 +186,13 @@ func (n *Node) Stop(ctx context.Context) error {
 // Snapshot returns the current immutable configuration view.
 func (n *Node) Snapshot() *Snapshot { return n.snapshot.Load() }
 
-// Reload re-reads the configuration from the store and pushes it to the live actors.
-// It returns at once; the new snapshot is in place shortly after.
-func (n *Node) Reload() { n.system.Root.Send(n.directory, &configChanged{}) }
+// ConfigChanged tells the live actors that the stored configuration changed. It returns at
+// once; the new snapshot is in place shortly after (Reload waits for it).
+func (n *Node) ConfigChanged() { n.system.Root.Send(n.directory, &configChanged{}) }
 
-// ReloadAndWait is Reload that waits until the new snapshot is installed.
-func (n *Node) ReloadAndWait(ctx context.Context) error {
+// Reload re-reads the configuration from the store, pushes it to the live actors and waits
+// until the new snapshot is installed (also `api reloadxml`).
+func (n *Node) Reload(ctx context.Context) error {
 	res, err := n.system.Root.RequestFuture(n.directory, &configChanged{}, timeoutOf(ctx, 5*time.Second)).Result()
 	if err != nil {
 		return fmt.Errorf("reload configuration: %w", err)

@@ -84,7 +84,7 @@ func BuildSnapshot(all *persistence.Snapshot) (*Snapshot, error) {
 	}
 	rdomains := map[int64]*resolve.Domain{}
 	for _, d := range all.Domains {
-		dv := &DomainView{Config: d, Customers: map[int64]*CustomerView{}, byPrefix: map[string]*CustomerView{}}
+		dv := &DomainView{Config: *d, Customers: map[int64]*CustomerView{}, byPrefix: map[string]*CustomerView{}}
 		s.domains[d.ID] = dv
 		s.byName[strings.ToLower(d.Name)] = dv
 		s.byPrefix[d.DomainPrefix] = dv
@@ -120,7 +120,7 @@ func BuildSnapshot(all *persistence.Snapshot) (*Snapshot, error) {
 		if dv == nil {
 			continue
 		}
-		cv := &CustomerView{Config: c, Accounts: map[string]*AccountView{}}
+		cv := &CustomerView{Config: *c, Accounts: map[string]*AccountView{}}
 		dv.Customers[c.ID] = cv
 		dv.byPrefix[c.ClientPrefix] = cv
 	}
@@ -135,7 +135,7 @@ func BuildSnapshot(all *persistence.Snapshot) (*Snapshot, error) {
 		}
 		sec := all.SIPSecrets[a.ID]
 		av := &AccountView{
-			Config:       a,
+			Config:       *a,
 			DomainID:     a.DomainID,
 			DomainName:   dv.Name(),
 			ClientPrefix: cv.Config.ClientPrefix,

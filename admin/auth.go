@@ -193,7 +193,7 @@ func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, p princip
 		}
 		if !p.isOperator() {
 			if err := s.checkTenantActive(p); err != nil {
-				writeProblem(w, problemFor(err))
+				s.fail(w, err)
 				return
 			}
 		}

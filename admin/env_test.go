@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -86,7 +87,7 @@ func newEnv(t *testing.T, mods ...func(*Options)) *env {
 	for _, m := range mods {
 		m(&opts)
 	}
-	system := actor.NewActorSystem()
+	system := newSystem(t)
 	srv, err := Start(system, opts)
 	if err != nil {
 		t.Fatalf("start admin: %v", err)
@@ -97,7 +98,6 @@ func newEnv(t *testing.T, mods ...func(*Options)) *env {
 		if err := srv.Stop(ctx); err != nil {
 			t.Errorf("stop admin: %v", err)
 		}
-		system.Shutdown()
 	})
 	return &env{t: t, store: store, srv: srv, live: live, base: "http://" + srv.Addr(), opToken: tok, logBuf: buf}
 }
@@ -107,6 +107,16 @@ func (e *env) with(t *testing.T) *env {
 	c := *e
 	c.t = t
 	return &c
+}
+
+// newSystem returns an actor system shut down at the end of the test.
+func newSystem(t *testing.T) *actor.ActorSystem {
+	t.Helper()
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}))
+	t.Cleanup(system.Shutdown)
+	return system
 }
 
 // resp is one HTTP answer.

@@ -16,6 +16,8 @@ func TestErrorClassesChangeNothing(t *testing.T) {
 	cappedCust := e.create(fmt.Sprintf("/admin/domain/%d/customer/", capped), `{"name":"C","client_prefix":"001"}`)
 	e.create(fmt.Sprintf("/admin/domain/%d/sip_account/", capped), fmt.Sprintf(`{"customer_id":%d,"username":"100","password":"password123"}`, cappedCust))
 	admin := e.token(RoleDomainAdmin, fx.domainID, 0)
+	alias := e.create(fmt.Sprintf("/admin/domain/%d/alias/", fx.domainID), `{"name":"pbx.acme.example"}`)
+	aliasPath := fmt.Sprintf("/admin/domain/%d/alias/%d", fx.domainID, alias)
 	full, err := os.ReadFile("testdata/domain_full.json")
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +68,15 @@ func TestErrorClassesChangeNothing(t *testing.T) {
 		{"422 immutable name", "PUT", dom, "", `{"name":"renamed"}`, "", 422, codeImmutable, "name", "immutable"},
 		{"422 immutable domain_suffix", "PUT", dom, "", `{"domain_suffix":"res9"}`, "", 422, codeImmutable, "domain_suffix", "immutable"},
 		{"422 id in body", "PUT", dom, "", fmt.Sprintf(`{"id":%d}`, other), "", 422, codeImmutable, "id", "immutable"},
+		{"422 id on create", "POST", "/admin/domain/", "", `{"id":77,"name":"n","domain_prefix":"30000"}`, "", 422, codeInvalid, "id", "read_only"},
+		{"422 management on create", "POST", "/admin/domain/", "", `{"name":"n","domain_prefix":"30000","management":true}`, "", 422, codeInvalid, "management", "read_only"},
+		{"422 management on update", "PUT", dom, "", `{"management":true}`, "", 422, codeInvalid, "management", "read_only"},
+		{"422 sub domain_id mismatch", "POST", dom + "/alias/", "", fmt.Sprintf(`{"name":"y.example","domain_id":%d}`, other), "", 422, codeInvalid, "domain_id", "mismatch"},
+		{"422 sub domain_id change", "PUT", aliasPath, "", fmt.Sprintf(`{"domain_id":%d}`, other), "", 422, codeImmutable, "domain_id", "immutable"},
+		{"422 sub invalid ip", "POST", dom + "/force_src/", "", `{"ip":"not-an-ip"}`, "", 422, codeInvalid, "ip", ""},
+		{"409 alias equals a domain name", "POST", dom + "/alias/", "", `{"name":"other"}`, "", 409, codeConflict, "", ""},
+		{"409 duplicate alias", "POST", fmt.Sprintf("/admin/domain/%d/alias/", other), "", `{"name":"pbx.acme.example"}`, "", 409, codeConflict, "name", ""},
+		{"409 customer with accounts", "DELETE", fmt.Sprintf("/admin/domain/%d/customer/%d", capped, cappedCust), "", "", "", 409, codeConflict, "", ""},
 		{"422 limit max_users", "POST", fmt.Sprintf("/admin/domain/%d/sip_account/", capped), "",
 			fmt.Sprintf(`{"customer_id":%d,"username":"101","password":"password123"}`, cappedCust), "", 422, codeLimit, "", ""},
 		{"422 limit disabled cap", "POST", fmt.Sprintf("/admin/domain/%d/number/", capped), "",

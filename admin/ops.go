@@ -50,7 +50,7 @@ func (s *Server) domainLive(w http.ResponseWriter, r *http.Request, p principal)
 		}
 	}
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		s.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
@@ -126,7 +126,7 @@ func (s *Server) listCDRs(w http.ResponseWriter, r *http.Request, p principal) {
 		}
 	}
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		s.fail(w, err)
 		return
 	}
 	out := cdrPage{Items: make([]persistence.CDR, 0, len(page)), Next: next}
@@ -171,7 +171,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, p principal) 
 		entries, err = s.store.ListAudit(domainID, from, to, limit)
 	}
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		s.fail(w, err)
 		return
 	}
 	if entries == nil {
@@ -206,7 +206,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p principal
 		err = decodeInto(body, &req)
 	}
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		s.fail(w, err)
 		return
 	}
 	res, err := s.write(persistence.KindAPIToken, ActionCreate, func() (writeResult, error) {
@@ -221,7 +221,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p principal
 		return writeResult{rec: &tok, plaintext: plain}, nil
 	})
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		s.fail(w, err)
 		return
 	}
 	v, err := toView(res.rec)
@@ -231,7 +231,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p principal
 		v["token"] = b
 	}
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		s.fail(w, err)
 		return
 	}
 	w.Header().Set("Location", "/admin/token/"+strconv.FormatInt(res.rec.GetID(), 10))
@@ -263,19 +263,19 @@ func (s *Server) checkTokenTarget(req tokenRequest) error {
 
 func (s *Server) listTokens(w http.ResponseWriter, _ *http.Request, p principal) {
 	if err := operatorOnly(p); err != nil {
-		writeProblem(w, problemFor(err))
+		s.fail(w, err)
 		return
 	}
 	toks, err := persistence.List[*persistence.APIToken](s.store, 0)
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		s.fail(w, err)
 		return
 	}
 	out := make([]view, 0, len(toks))
 	for _, t := range toks {
 		v, err := toView(t)
 		if err != nil {
-			writeProblem(w, problemFor(err))
+			s.fail(w, err)
 			return
 		}
 		out = append(out, v)
@@ -299,7 +299,7 @@ func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, p principal
 		})
 	}
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		s.fail(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -158,3 +158,13 @@ func writeProblem(w http.ResponseWriter, p Problem) {
 	w.WriteHeader(p.Status)
 	_, _ = w.Write(append(body, '\n'))
 }
+
+// fail answers err as a problem; server-side failures (5xx) are logged
+// with the underlying error, which the client never sees.
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	p := problemFor(err)
+	if p.Status >= http.StatusInternalServerError {
+		s.log.Error().Err(err).Int("status", p.Status).Msg("admin request failed")
+	}
+	writeProblem(w, p)
+}

@@ -61,7 +61,7 @@ func (s *Server) render(rec persistence.Record) (view, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list bindings of sip account %d: %w", acc.ID, err)
 	}
-	now := time.Now()
+	now := s.now()
 	contacts := make([]contactView, 0, len(bindings))
 	var latestUA string
 	var latest time.Time
@@ -101,7 +101,7 @@ func (s *Server) writeRecord(w http.ResponseWriter, status int, rec persistence.
 	v, err := s.render(rec)
 	if err != nil {
 		s.log.Error().Err(err).Msg("render admin response")
-		writeProblem(w, problemFor(err))
+		s.fail(w, err)
 		return
 	}
 	writeJSON(w, status, v)

@@ -150,7 +150,7 @@ func (rs *resource[T]) load(domainID, id int64) (T, error) {
 func (rs *resource[T]) list(w http.ResponseWriter, r *http.Request, p principal) {
 	filters, err := parseFilters(r, reflect.TypeOf(rs.newRec()).Elem())
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		rs.s.fail(w, err)
 		return
 	}
 	var recs []T
@@ -173,7 +173,7 @@ func (rs *resource[T]) list(w http.ResponseWriter, r *http.Request, p principal)
 		}
 	}
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		rs.s.fail(w, err)
 		return
 	}
 	out := make([]json.RawMessage, 0, len(recs))
@@ -183,7 +183,7 @@ func (rs *resource[T]) list(w http.ResponseWriter, r *http.Request, p principal)
 		}
 		view, err := rs.s.render(rec)
 		if err != nil {
-			writeProblem(w, problemFor(err))
+			rs.s.fail(w, err)
 			return
 		}
 		if !filters.match(view) {
@@ -191,7 +191,7 @@ func (rs *resource[T]) list(w http.ResponseWriter, r *http.Request, p principal)
 		}
 		b, err := json.Marshal(view)
 		if err != nil {
-			writeProblem(w, problemFor(err))
+			rs.s.fail(w, err)
 			return
 		}
 		out = append(out, b)
@@ -215,7 +215,7 @@ func (rs *resource[T]) get(w http.ResponseWriter, r *http.Request, p principal) 
 		err = errNotFound(fmt.Sprintf("%s %d does not exist", rs.kind, id))
 	}
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		rs.s.fail(w, err)
 		return
 	}
 	rs.s.writeRecord(w, http.StatusOK, rec)
@@ -236,7 +236,7 @@ func (rs *resource[T]) create(w http.ResponseWriter, r *http.Request, p principa
 		body, err = readJSONBody(w, r)
 	}
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		rs.s.fail(w, err)
 		return
 	}
 	res, err := rs.s.write(rs.kind, ActionCreate, func() (writeResult, error) {
@@ -246,6 +246,9 @@ func (rs *resource[T]) create(w http.ResponseWriter, r *http.Request, p principa
 		}
 		if rec.GetID() != 0 {
 			return writeResult{}, errInvalid("id", "read_only", "id is assigned by the server")
+		}
+		if d, ok := any(rec).(*persistence.Domain); ok && d.Management {
+			return writeResult{}, errInvalid("management", "read_only", "management is set only by the bootstrap")
 		}
 		if !rs.isDomain() {
 			if err := setDomainID(rec, domainID); err != nil {
@@ -259,7 +262,7 @@ func (rs *resource[T]) create(w http.ResponseWriter, r *http.Request, p principa
 		return writeResult{rec: created}, nil
 	})
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		rs.s.fail(w, err)
 		return
 	}
 	w.Header().Set("Location", rs.location(res.rec))
@@ -283,7 +286,7 @@ func (rs *resource[T]) update(w http.ResponseWriter, r *http.Request, p principa
 		body, err = readJSONBody(w, r)
 	}
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		rs.s.fail(w, err)
 		return
 	}
 	res, err := rs.s.write(rs.kind, ActionUpdate, func() (writeResult, error) {
@@ -307,7 +310,7 @@ func (rs *resource[T]) update(w http.ResponseWriter, r *http.Request, p principa
 		return writeResult{rec: updated}, nil
 	})
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		rs.s.fail(w, err)
 		return
 	}
 	rs.s.writeRecord(w, http.StatusOK, res.rec)
@@ -330,6 +333,9 @@ func (rs *resource[T]) merge(existing T, body []byte) (T, error) {
 	}
 	if rec.GetID() != existing.GetID() {
 		return zero, errInvalid("id", "immutable", "id cannot be changed")
+	}
+	if d, ok := any(rec).(*persistence.Domain); ok && d.Management != any(existing).(*persistence.Domain).Management {
+		return zero, errInvalid("management", "read_only", "management cannot be changed")
 	}
 	if !rs.isDomain() && rec.Scope() != existing.Scope() {
 		return zero, errInvalid("domain_id", "immutable", "domain_id cannot be changed")
@@ -365,7 +371,7 @@ func (rs *resource[T]) del(w http.ResponseWriter, r *http.Request, p principal) 
 		err = rs.s.access(p, domainID, true)
 	}
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		rs.s.fail(w, err)
 		return
 	}
 	_, err = rs.s.write(rs.kind, ActionDelete, func() (writeResult, error) {
@@ -379,7 +385,7 @@ func (rs *resource[T]) del(w http.ResponseWriter, r *http.Request, p principal) 
 		return writeResult{rec: deleted}, nil
 	})
 	if err != nil {
-		writeProblem(w, problemFor(err))
+		rs.s.fail(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

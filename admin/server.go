@@ -73,6 +73,7 @@ type Server struct {
 	httpSrv  *http.Server
 	listener net.Listener
 	served   chan struct{}
+	now      func() time.Time // clock for binding expiry (tests override)
 }
 
 // writeTimeout bounds how long a handler waits for the AdminActor.
@@ -87,7 +88,7 @@ func Start(system *actor.ActorSystem, opts Options) (*Server, error) {
 	if opts.Store == nil {
 		return nil, errors.New("start admin: nil store")
 	}
-	s := &Server{store: opts.Store, live: opts.Live, log: opts.Logger, system: system, served: make(chan struct{})}
+	s := &Server{store: opts.Store, live: opts.Live, log: opts.Logger, system: system, served: make(chan struct{}), now: time.Now}
 	if opts.OperatorTokenHash != "" {
 		h, err := hex.DecodeString(strings.TrimSpace(opts.OperatorTokenHash))
 		if err != nil || len(h) != sha256.Size {

@@ -244,3 +244,9 @@ func (r *Reader) ReadCommand() (*Command, error) {
 	}
 	return c, nil
 }
+
+// Has reports whether a header is present (case-insensitive name).
+func (c *Command) Has(name string) bool {
+	f := Frame{Headers: c.Headers}
+	return f.Has(name)
+}

@@ -31,7 +31,11 @@ func uniquesOf(r Record) []uniqueKey {
 			{"domain_prefix", v.DomainPrefix, "domain_prefix", v.DomainPrefix},
 		}
 	case *DomainAlias:
-		return []uniqueKey{{"host", strings.ToLower(v.Name), "name", v.Name}}
+		host := strings.ToLower(v.Name)
+		if isIP(v.Name) {
+			host = canonicalIP(v.Name)
+		}
+		return []uniqueKey{{"host", host, "name", v.Name}}
 	case *ForceSource:
 		return []uniqueKey{{"force_src", canonicalIP(v.IP), "ip", v.IP}}
 	case *ForceDestination:

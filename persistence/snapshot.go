@@ -1,6 +1,7 @@
 package persistence
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -226,7 +227,7 @@ func Restore(dir string, r io.Reader) error {
 		err = fmt.Errorf("restore: %q already holds a store; restore only into an empty directory", dir)
 	}
 	if err == nil {
-		if lerr := db.Load(r, 256); lerr != nil {
+		if lerr := db.Load(&frameGuard{r: r}, 256); lerr != nil {
 			err = fmt.Errorf("restore: load backup: %w", lerr)
 		}
 	}
@@ -234,4 +235,39 @@ func Restore(dir string, r io.Reader) error {
 		err = fmt.Errorf("restore: close: %w", cerr)
 	}
 	return err
+}
+
+// maxBackupFrame bounds one frame of a backup stream (Badger batches are about 100 MB at most).
+const maxBackupFrame = 256 << 20
+
+// frameGuard passes a Badger backup stream through while checking each frame header
+// (8-byte little-endian length), so a corrupt stream gives an error instead of a huge allocation.
+type frameGuard struct {
+	r      io.Reader
+	hdr    [8]byte
+	nhdr   int    // header bytes seen for the current frame
+	remain uint64 // payload bytes left in the current frame
+}
+
+func (g *frameGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	for i := 0; i < n; {
+		if g.remain > 0 {
+			step := min(uint64(n-i), g.remain)
+			g.remain -= step
+			i += int(step)
+			continue
+		}
+		g.hdr[g.nhdr] = p[i]
+		g.nhdr++
+		i++
+		if g.nhdr == 8 {
+			g.nhdr = 0
+			g.remain = binary.LittleEndian.Uint64(g.hdr[:])
+			if g.remain > maxBackupFrame {
+				return 0, fmt.Errorf("not a switchyard backup stream (frame of %d bytes)", g.remain)
+			}
+		}
+	}
+	return n, err
 }

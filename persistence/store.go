@@ -79,7 +79,8 @@ func badgerOptions(opts Options) badger.Options {
 		bo = bo.WithDir("").WithValueDir("")
 	}
 	if opts.Small {
-		bo = bo.WithMemTableSize(4 << 20).
+		bo = bo.WithMemTableSize(8 << 20).
+			WithValueThreshold(64 << 10).
 			WithValueLogFileSize(16 << 20).
 			WithBlockCacheSize(1 << 20).
 			WithIndexCacheSize(1 << 20).

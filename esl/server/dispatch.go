@@ -218,8 +218,9 @@ func (ss *session) cmdEvent(p esl.Parsed) {
 	for _, sc := range subs {
 		st.subclasses[sc] = true
 	}
-	ss.setState(st)
+	// Reply first: events accepted under the new state must follow the reply.
 	ss.reply("+OK event listener enabled " + string(st.format))
+	ss.setState(st)
 }
 
 func (ss *session) cmdNixEvent(p esl.Parsed) {
@@ -305,8 +306,8 @@ func (ss *session) cmdMyEvents(p esl.Parsed) {
 	for _, name := range myEventsSet {
 		n.names[name] = true
 	}
-	ss.setState(n)
 	ss.reply("+OK Events Enabled")
+	ss.setState(n)
 }
 
 // channelVisible reports whether uuid is a live channel in the session's scope.
@@ -350,8 +351,8 @@ func (ss *session) cmdFilter(p esl.Parsed) {
 			}
 			st.filters = kept
 		}
-		ss.setState(st)
 		ss.reply("+OK filter deleted. [" + esl.EscapeText(h) + "][" + esl.EscapeText(v) + "]")
+		ss.setState(st)
 		return
 	}
 	if strings.EqualFold(first, "add") {
@@ -363,8 +364,8 @@ func (ss *session) cmdFilter(p esl.Parsed) {
 		return
 	}
 	st.filters = append(st.filters, newFilter(h, v))
-	ss.setState(st)
 	ss.reply("+OK filter added. [" + esl.EscapeText(h) + "]=[" + esl.EscapeText(v) + "]")
+	ss.setState(st)
 }
 
 func (ss *session) cmdDivert(p esl.Parsed) {

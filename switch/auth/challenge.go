@@ -1,9 +1,13 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
+
+// ErrBadChallenge reports a Challenge request that cannot be encoded safely.
+var ErrBadChallenge = errors.New("bad challenge parameters")
 
 // DefaultAlgorithms is the default challenge order: MD5 first (SIPp answers only
 // the first challenge and only MD5), then SHA-256 (DECISIONS 1).

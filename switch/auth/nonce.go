@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -137,6 +136,3 @@ func (s *NonceSigner) mac(dst, body []byte, realm string) {
 	m.Write([]byte(realm))
 	copy(dst, m.Sum(nil))
 }
-
-// ErrBadChallenge reports a Challenge request that cannot be encoded safely.
-var ErrBadChallenge = errors.New("bad challenge parameters")

@@ -113,7 +113,8 @@ func (r *RateLimiter) Allow(ip netip.Addr, now time.Time) Decision {
 	return Decision{Allow: !st.flooding}
 }
 
-// Flooding reports whether ip is currently in a flood episode (without counting a request).
+// Flooding reports whether ip was in a flood episode as of its last Allow call
+// (it counts nothing and does not roll the window).
 func (r *RateLimiter) Flooding(ip netip.Addr) bool {
 	ip = ip.Unmap()
 	sh := &r.shards[shardOfAddr(ip)]

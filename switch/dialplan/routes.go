@@ -1,7 +1,8 @@
 package dialplan
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strings"
 )
 
@@ -28,18 +29,17 @@ func SelectRoutes(routes []Route, src, dst string) []Route {
 			out = append(out, r)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if len(a.DstPrefix) != len(b.DstPrefix) {
-			return len(a.DstPrefix) > len(b.DstPrefix)
+	slices.SortStableFunc(out, func(a, b Route) int {
+		if c := cmp.Compare(len(b.DstPrefix), len(a.DstPrefix)); c != 0 {
+			return c
 		}
-		if len(a.SrcPrefix) != len(b.SrcPrefix) {
-			return len(a.SrcPrefix) > len(b.SrcPrefix)
+		if c := cmp.Compare(len(b.SrcPrefix), len(a.SrcPrefix)); c != 0 {
+			return c
 		}
-		if a.Priority != b.Priority {
-			return a.Priority < b.Priority
+		if c := cmp.Compare(a.Priority, b.Priority); c != 0 {
+			return c
 		}
-		return a.ID < b.ID
+		return cmp.Compare(a.ID, b.ID)
 	})
 	return out
 }

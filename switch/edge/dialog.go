@@ -1,0 +1,149 @@
+package edge
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// dialog is the RFC 3261 §12 state one leg keeps to send in-dialog requests: who we are (local
+// URI and tag), who they are (remote URI and tag), where requests go (remote target, route set,
+// the network destination used for NAT traversal) and our CSeq.
+type dialog struct {
+	callID       string
+	localURI     sip.Uri
+	localName    string
+	localTag     string
+	remoteURI    sip.Uri
+	remoteName   string
+	remoteTag    string
+	remoteTarget sip.Uri
+	routeSet     []sip.Uri
+	destination  string // host:port requests are sent to (the peer's source address)
+	transport    string // UDP or TCP
+	localSeq     atomic.Uint32
+}
+
+// newRequest builds an in-dialog request (RFC 3261 §12.2.1.1).
+func (e *Edge) newRequest(d *dialog, method sip.RequestMethod, body []byte, contentType string) *sip.Request {
+	req := sip.NewRequest(method, *d.remoteTarget.Clone())
+	from := &sip.FromHeader{DisplayName: d.localName, Address: *d.localURI.Clone()}
+	from.Params.Add("tag", d.localTag)
+	to := &sip.ToHeader{DisplayName: d.remoteName, Address: *d.remoteURI.Clone()}
+	if d.remoteTag != "" {
+		to.Params.Add("tag", d.remoteTag)
+	}
+	callID := sip.CallIDHeader(d.callID)
+	seq := d.localSeq.Add(1)
+	if method == sip.ACK {
+		seq = d.localSeq.Load()
+	}
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
+	mf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&mf)
+	for _, r := range d.routeSet {
+		req.AppendHeader(&sip.RouteHeader{Address: r})
+	}
+	if method == sip.INVITE || method == sip.UPDATE {
+		req.AppendHeader(e.contact(d.transport))
+	}
+	if len(body) > 0 {
+		if contentType == "" {
+			contentType = "application/sdp"
+		}
+		req.AppendHeader(sip.NewHeader("Content-Type", contentType))
+	}
+	req.SetBody(body)
+	req.SetTransport(d.transport)
+	if d.destination != "" {
+		req.SetDestination(d.destination)
+	}
+	return req
+}
+
+// do sends a non-INVITE in-dialog request and returns the final status code (408 on timeout).
+func (e *Edge) do(ctx context.Context, req *sip.Request) int {
+	ctx, cancel := context.WithTimeout(ctx, 32*time.Second)
+	defer cancel()
+	res, err := e.client.Do(ctx, req)
+	if err != nil || res == nil {
+		return 408
+	}
+	return res.StatusCode
+}
+
+// dialogIndex maps Call-ID to the legs the switch runs under that Call-ID, so that ACK, BYE
+// and other in-dialog requests reach their leg (sipgo's own dialog caches are not meant for
+// a B2BUA's load: ENGINEERING-NOTES §3).
+type dialogIndex struct {
+	mu   sync.RWMutex
+	legs map[string]dialogLeg
+}
+
+// dialogLeg is a leg that can take in-dialog requests.
+type dialogLeg interface {
+	dlg() *dialog
+	onRequest(req *sip.Request, tx sip.ServerTransaction)
+	onAck(req *sip.Request)
+	// onRetransmitted2xx handles a 200 that arrives after the INVITE transaction ended.
+	onRetransmitted2xx(res *sip.Response)
+}
+
+func newDialogIndex() *dialogIndex { return &dialogIndex{legs: map[string]dialogLeg{}} }
+
+func (x *dialogIndex) add(callID string, l dialogLeg) {
+	x.mu.Lock()
+	x.legs[callID] = l
+	x.mu.Unlock()
+}
+
+func (x *dialogIndex) remove(callID string, l dialogLeg) {
+	x.mu.Lock()
+	if cur, ok := x.legs[callID]; ok && cur == l {
+		delete(x.legs, callID)
+	}
+	x.mu.Unlock()
+}
+
+func (x *dialogIndex) get(callID string) (dialogLeg, bool) {
+	x.mu.RLock()
+	l, ok := x.legs[callID]
+	x.mu.RUnlock()
+	return l, ok
+}
+
+func (x *dialogIndex) len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.legs)
+}
+
+// respond answers a request statelessly-simple through its transaction.
+func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
+// reasonHeader builds `Reason: SIP;cause=<code>;text="<text>"`.
+func reasonHeader(code int, text string) sip.Header {
+	return sip.NewHeader("Reason", "SIP;cause="+strconv.Itoa(code)+";text=\""+text+"\"")
+}
+
+// tagOf returns a header's tag parameter.
+func tagOf(p sip.HeaderParams) string {
+	t, _ := p.Get("tag")
+	return t
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
