@@ -92,7 +92,7 @@ type (
 		reason string
 		cause  string
 	}
-	releaseCall struct{ uuid string }
+	releaseCall    struct{ uuid string }
 	lookupContacts struct{}
 	contactsFound  struct{ bindings []persistence.Binding }
 	accountUpdated struct{ view *AccountView }

@@ -19,9 +19,9 @@ import (
 
 // Token roles (persistence.APIToken.Role).
 const (
-	RoleOperator    = "operator"
-	RoleDomainAdmin = "domain_admin"
-	RoleCustomer    = "customer"
+	RoleOperator    = persistence.RoleOperator
+	RoleDomainAdmin = persistence.RoleDomainAdmin
+	RoleCustomer    = persistence.RoleCustomer
 )
 
 // DefaultFailedAuthPerMinute is the failed-token budget per client IP and

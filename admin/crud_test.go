@@ -142,7 +142,7 @@ func TestListFilters(t *testing.T) {
 	e := newEnv(t)
 	a := e.domain("alpha", 11111)
 	b := e.domain("beta", 22222)
-	c := e.create("/admin/domain/", `{"name":"gamma","domain_prefix":"33333","comment":"vip"}`)
+	c := e.create("/admin/domain/", `{"name":"gamma","domain_prefix":"33333","comment":"vip","allow_cross_domain_dialling":true}`)
 	tests := []struct {
 		name  string
 		query string
@@ -155,6 +155,8 @@ func TestListFilters(t *testing.T) {
 		{"by id", fmt.Sprintf("?id=%d&id=%d", a, c), []int64{a, c}},
 		{"by comment", "?comment=vip", []int64{c}},
 		{"no match", "?name=zeta", nil},
+		{"boolean as 1", "?allow_cross_domain_dialling=1", []int64{c}},
+		{"boolean false", "?allow_cross_domain_dialling=false&name=alpha", []int64{a}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,6 +176,7 @@ func TestListFilters(t *testing.T) {
 		{"unknown field", "?colour=red", "colour"},
 		{"non-integer id", "?id=abc", "id"},
 		{"nested field", "?defaults=x", "defaults"},
+		{"bad boolean", "?record=maybe", "record"},
 	}
 	for _, tc := range bad {
 		t.Run("bad "+tc.name, func(t *testing.T) {

@@ -25,6 +25,7 @@ func TestErrorClassesChangeNothing(t *testing.T) {
 
 	dom := fmt.Sprintf("/admin/domain/%d", fx.domainID)
 	big := `{"name":"big","domain_prefix":"30000","description":"` + strings.Repeat("x", maxBodyBytes) + `"}`
+	big10 := `{"description":"` + strings.Repeat("y", 10<<20) + `"}`
 	deep := `{"description":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`
 	tests := []struct {
 		name        string
@@ -60,6 +61,7 @@ func TestErrorClassesChangeNothing(t *testing.T) {
 		{"409 duplicate name", "POST", "/admin/domain/", "", `{"name":"acme","domain_prefix":"30000"}`, "", 409, codeConflict, "name", ""},
 		{"409 duplicate prefix", "POST", "/admin/domain/", "", `{"name":"fresh","domain_prefix":"10002"}`, "", 409, codeConflict, "domain_prefix", ""},
 		{"413 body too large", "POST", "/admin/domain/", "", big, "", 413, codeTooLarge, "", "too_large"},
+		{"413 10 MB body", "POST", "/admin/domain/", "", big10, "", 413, codeTooLarge, "", "too_large"},
 		{"415 text/plain", "POST", "/admin/domain/", "", `{"name":"n","domain_prefix":"30000"}`, "text/plain", 415, codeMediaType, "Content-Type", "unsupported"},
 		{"415 missing type", "PUT", dom, "", `{"description":"x"}`, "-", 415, codeMediaType, "Content-Type", "unsupported"},
 		{"422 invalid field", "POST", "/admin/domain/", "", `{"name":"n","domain_prefix":"12"}`, "", 422, codeInvalid, "domain_prefix", ""},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -368,4 +369,39 @@ func TestConcurrentWritesAreSerialised(t *testing.T) {
 	if counts["201"] != 10 || counts["409"] != 10 {
 		t.Fatalf("statuses %v", counts)
 	}
+}
+
+func TestDomainSeedRules(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name, body string
+	}{
+		{"underscore and capitals", `{"name":"ACME_Ltd","domain_prefix":"50001"}`},
+		{"short lowercase", `{"name":"acme","domain_prefix":"50002"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := e.with(t)
+			got := e.op("POST", "/admin/domain/", tc.body, http.StatusCreated).obj(t)
+			c, present := got["comment"]
+			if !present || c != nil {
+				t.Fatalf("comment = %v (present %v), want null", c, present)
+			}
+			if got["status"] != "active" || got["id"] == nil {
+				t.Fatalf("defaults missing: %v", got)
+			}
+		})
+	}
+	t.Run("full fixture round trip", func(t *testing.T) {
+		e := e.with(t)
+		full, err := os.ReadFile("testdata/domain_full.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := e.op("POST", "/admin/domain/", string(full), http.StatusCreated).obj(t)
+		lim := got["limitations"].(map[string]any)
+		if lim["max_ring_groups"] != "disabled" || lim["max_users"].(float64) != 50 || got["domain_suffix"] != "res01" {
+			t.Fatalf("fixture not stored as sent: %v", got)
+		}
+	})
 }

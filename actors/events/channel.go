@@ -33,8 +33,8 @@ type Channel struct {
 	ProfileIndex                    string
 
 	Created, Answered, Progress, ProgressMedia, Hangup time.Time
-	Transfer, Bridged, LastHold                       time.Time
-	HoldAccum                                         time.Duration
+	Transfer, Bridged, LastHold                        time.Time
+	HoldAccum                                          time.Duration
 
 	Domain   string // tenant; copied to Event.Domain (never serialised) and variable_domain_name
 	OtherLeg string // uuid of the bridged partner, if any

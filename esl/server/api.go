@@ -25,6 +25,7 @@ func (ss *session) cmdAPI(p esl.Parsed) {
 		ss.apiResponse("-ERR permission denied\n")
 		return
 	}
+	ss.announce()
 	out := ss.runAPI(name, arg)
 	ss.apiResponse(out)
 	ss.publishAPIEvent(name, arg)

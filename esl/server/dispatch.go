@@ -71,7 +71,7 @@ func (ss *session) dispatch(cmd *esl.Command) bool {
 	case "getvar":
 		ss.cmdGetVar(p)
 	case "resume":
-		if ss.state.Load().myUUID == "" {
+		if ss.cur.myUUID == "" {
 			ss.reply("-ERR command not found")
 		} else {
 			ss.reply("+OK")
@@ -123,8 +123,9 @@ func (ss *session) cmdUserauth(p esl.Parsed) bool {
 	for _, a := range apis {
 		ss.allowAPI[strings.ToLower(a)] = true
 	}
-	st := ss.state.Load().clone()
+	st := ss.cur.clone()
 	st.scope = g.Scope
+	ss.scopeV = g.Scope
 	evNames := "all"
 	if len(g.AllowedEvents) > 0 {
 		st.allowed = map[string]bool{}
@@ -184,7 +185,7 @@ func parseEventTokens(toks []string) (names []string, subclasses []string, custo
 
 func (ss *session) cmdEvent(p esl.Parsed) {
 	toks := strings.Fields(p.Args)
-	st := ss.state.Load().clone()
+	st := ss.cur.clone()
 	if len(toks) > 0 {
 		if f, ok := esl.ParseFormat(toks[0]); ok {
 			st.format = f
@@ -218,9 +219,8 @@ func (ss *session) cmdEvent(p esl.Parsed) {
 	for _, sc := range subs {
 		st.subclasses[sc] = true
 	}
-	// Reply first: events accepted under the new state must follow the reply.
-	ss.reply("+OK event listener enabled " + string(st.format))
 	ss.setState(st)
+	ss.reply("+OK event listener enabled " + string(st.format))
 }
 
 func (ss *session) cmdNixEvent(p esl.Parsed) {
@@ -229,7 +229,7 @@ func (ss *session) cmdNixEvent(p esl.Parsed) {
 		ss.reply("-ERR no keywords supplied")
 		return
 	}
-	st := ss.state.Load().clone()
+	st := ss.cur.clone()
 	for _, n := range names {
 		if n == "ALL" {
 			st.all = false
@@ -254,7 +254,7 @@ func (ss *session) cmdNixEvent(p esl.Parsed) {
 }
 
 func (ss *session) cmdNoEvents() {
-	st := ss.state.Load()
+	st := ss.cur
 	if !st.listening() {
 		ss.reply("-ERR not listening for events")
 		return
@@ -270,7 +270,7 @@ func (ss *session) cmdNoEvents() {
 }
 
 func (ss *session) cmdMyEvents(p esl.Parsed) {
-	st := ss.state.Load()
+	st := ss.cur
 	if st.my {
 		ss.reply("-ERR aready enabled.")
 		return
@@ -306,8 +306,8 @@ func (ss *session) cmdMyEvents(p esl.Parsed) {
 	for _, name := range myEventsSet {
 		n.names[name] = true
 	}
-	ss.reply("+OK Events Enabled")
 	ss.setState(n)
+	ss.reply("+OK Events Enabled")
 }
 
 // channelVisible reports whether uuid is a live channel in the session's scope.
@@ -331,7 +331,7 @@ func (ss *session) cmdFilter(p esl.Parsed) {
 		ss.reply("-ERR command not found")
 		return
 	}
-	st := ss.state.Load().clone()
+	st := ss.cur.clone()
 	first, rest, _ := strings.Cut(args, " ")
 	if strings.EqualFold(first, "delete") {
 		h, v, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
@@ -351,8 +351,8 @@ func (ss *session) cmdFilter(p esl.Parsed) {
 			}
 			st.filters = kept
 		}
-		ss.reply("+OK filter deleted. [" + esl.EscapeText(h) + "][" + esl.EscapeText(v) + "]")
 		ss.setState(st)
+		ss.reply("+OK filter deleted. [" + esl.EscapeText(h) + "][" + esl.EscapeText(v) + "]")
 		return
 	}
 	if strings.EqualFold(first, "add") {
@@ -364,12 +364,12 @@ func (ss *session) cmdFilter(p esl.Parsed) {
 		return
 	}
 	st.filters = append(st.filters, newFilter(h, v))
-	ss.reply("+OK filter added. [" + esl.EscapeText(h) + "]=[" + esl.EscapeText(v) + "]")
 	ss.setState(st)
+	ss.reply("+OK filter added. [" + esl.EscapeText(h) + "]=[" + esl.EscapeText(v) + "]")
 }
 
 func (ss *session) cmdDivert(p esl.Parsed) {
-	if ss.state.Load().myUUID == "" {
+	if ss.cur.myUUID == "" {
 		ss.reply("-ERR not controlling a session.")
 		return
 	}
@@ -443,7 +443,7 @@ func (ss *session) cmdNoLog() {
 }
 
 func (ss *session) cmdLinger(p esl.Parsed) {
-	if ss.state.Load().myUUID == "" {
+	if ss.cur.myUUID == "" {
 		ss.reply("-ERR not controlling a session")
 		return
 	}
@@ -459,7 +459,7 @@ func (ss *session) cmdLinger(p esl.Parsed) {
 }
 
 func (ss *session) cmdNoLinger() {
-	if ss.state.Load().myUUID == "" {
+	if ss.cur.myUUID == "" {
 		ss.reply("-ERR not controlling a session")
 		return
 	}
@@ -468,7 +468,7 @@ func (ss *session) cmdNoLinger() {
 }
 
 func (ss *session) cmdGetVar(p esl.Parsed) {
-	uuid := ss.state.Load().myUUID
+	uuid := ss.cur.myUUID
 	if uuid == "" {
 		ss.reply("-ERR command not found")
 		return

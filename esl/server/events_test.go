@@ -1,10 +1,10 @@
 package server_test
 
 import (
-	"encoding/json"
-	"net/textproto"
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"net/textproto"
 	"regexp"
 	"strconv"
 	"strings"

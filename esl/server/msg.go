@@ -50,7 +50,7 @@ func (ss *session) cmdSendMsg(p esl.Parsed, cmd *esl.Command) {
 		uuid = cmd.Get("session-id")
 	}
 	if uuid == "" {
-		uuid = ss.state.Load().myUUID
+		uuid = ss.cur.myUUID
 	}
 	ch, ok := ss.findChannel(uuid)
 	if !ok {

@@ -37,6 +37,9 @@ type DisconnectReason struct {
 type outMsg struct {
 	data  []byte
 	close bool
+	// seq, when non-zero, is the subState version this reply announces: the writer writes every
+	// event accepted under that version only after this reply (see writeEvent).
+	seq uint64
 }
 
 // session is one inbound connection: the reader goroutine runs commands in order, the writer
@@ -51,8 +54,16 @@ type session struct {
 	done chan struct{} // closed when the session ends
 	end  sync.Once
 
-	state atomic.Pointer[subState]
+	state atomic.Pointer[subState] // committed snapshot, read by publishers and the writer
 	sub   *events.Subscription
+
+	// reader-goroutine state: the latest intended snapshot and an uncommitted one
+	cur        *subState
+	version    uint64       // last subState version handed out
+	pendingSeq uint64       // version the next reply announces
+	scopeV     actors.Scope // set once at auth, before any background job
+	written    uint64       // writer: highest announced version written
+	barrier    atomic.Uint64
 
 	// reader-goroutine state
 	authed    atomic.Bool
@@ -75,11 +86,12 @@ func newSession(s *Server, c net.Conn, ip netip.Addr) *session {
 		done: make(chan struct{}), bgSlots: make(chan struct{}, maxBgJobs), subReady: make(chan struct{}),
 	}
 	ss.logLevel.Store(-2)
-	ss.state.Store(&subState{format: esl.FormatPlain, scope: actors.Scope{}})
+	ss.cur = &subState{format: esl.FormatPlain, scope: actors.Scope{}}
+	ss.state.Store(ss.cur)
 	return ss
 }
 
-func (ss *session) scope() actors.Scope { return ss.state.Load().scope }
+func (ss *session) scope() actors.Scope { return ss.scopeV }
 
 func (ss *session) lost() uint64 {
 	if ss.sub == nil {
@@ -88,13 +100,31 @@ func (ss *session) lost() uint64 {
 	return ss.sub.Dropped()
 }
 
-// setState publishes a new subscription snapshot.
-func (ss *session) setState(st *subState) { ss.state.Store(st) }
+// setState publishes a new subscription snapshot; the next reply announces it, and events
+// accepted under it are written after that reply (reader goroutine).
+func (ss *session) setState(st *subState) {
+	st.seq = ss.announce()
+	ss.cur = st
+	ss.state.Store(st)
+}
 
-// send queues bytes for the writer (blocking only against this session's own writer).
+// announce reserves the next reply: events the writer takes from the queue from now on are
+// written only after that reply (a state change, or an api whose events must follow its
+// response, PROTOCOL §3.3). Reader goroutine only.
+func (ss *session) announce() uint64 {
+	ss.version++
+	ss.pendingSeq = ss.version
+	ss.barrier.Store(ss.version)
+	return ss.version
+}
+
+// send queues bytes for the writer (blocking only against this session's own writer), with
+// any pending state change (reader goroutine only).
 func (ss *session) send(b []byte) {
+	m := outMsg{data: b, seq: ss.pendingSeq}
+	ss.pendingSeq = 0
 	select {
-	case ss.out <- outMsg{data: b}:
+	case ss.out <- m:
 	case <-ss.done:
 	}
 }
@@ -205,7 +235,7 @@ func (ss *session) writeLoop() {
 				return
 			}
 		case e := <-evc:
-			if !ss.drainReplies() {
+			if !ss.repliesBefore() {
 				return
 			}
 			if !ss.writeEvent(e, &lingerTimer) {
@@ -234,6 +264,26 @@ func (ss *session) writeLoop() {
 	}
 }
 
+// repliesBefore writes queued replies, then waits for the reply announcing the current
+// subscription version, so an event never overtakes the reply of the command that subscribed
+// to it.
+func (ss *session) repliesBefore() bool {
+	if !ss.drainReplies() {
+		return false
+	}
+	for v := ss.barrier.Load(); ss.written < v; {
+		select {
+		case m := <-ss.out:
+			if !ss.write(m) {
+				return false
+			}
+		case <-ss.done:
+			return false
+		}
+	}
+	return true
+}
+
 // drainReplies writes every queued reply first, so a reply queued before an event was
 // published (bgapi's +OK before its BACKGROUND_JOB, api/response before API) goes first.
 func (ss *session) drainReplies() bool {
@@ -250,6 +300,9 @@ func (ss *session) drainReplies() bool {
 }
 
 func (ss *session) write(m outMsg) bool {
+	if m.seq > ss.written {
+		ss.written = m.seq
+	}
 	_, err := ss.conn.Write(m.data)
 	if err != nil || m.close {
 		ss.closeConn()

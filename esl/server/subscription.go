@@ -110,6 +110,7 @@ func (f filter) matches(e *events.Event) bool {
 // subState is an immutable snapshot of what a session receives. The reader goroutine replaces
 // it (copy-on-write); the bus reads it from publishers through an atomic pointer.
 type subState struct {
+	seq        uint64 // version, set by session.setState
 	format     esl.Format
 	all        bool
 	names      map[string]bool // subscribed names (CUSTOM = custom events without subclass)

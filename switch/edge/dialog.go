@@ -3,6 +3,8 @@ package edge
 import (
 	"context"
 	"fmt"
+	"net"
+	"strings"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -63,10 +65,21 @@ func (e *Edge) newRequest(d *dialog, method sip.RequestMethod, body []byte, cont
 	}
 	req.SetBody(body)
 	req.SetTransport(d.transport)
+	e.bindLocal(req)
 	if d.destination != "" {
 		req.SetDestination(d.destination)
 	}
 	return req
+}
+
+// bindLocal makes a UDP request leave from our listening socket, so that replies and NATs see
+// the address phones registered with (TCP requests reuse the peer's connection instead).
+func (e *Edge) bindLocal(req *sip.Request) {
+	if e.udpConn == nil || !strings.EqualFold(req.Transport(), "UDP") {
+		return
+	}
+	a := e.udpConn.LocalAddr().(*net.UDPAddr)
+	req.Laddr = sip.Addr{IP: a.IP, Port: a.Port}
 }
 
 // do sends a non-INVITE in-dialog request and returns the final status code (408 on timeout).

@@ -100,7 +100,7 @@ func New(opts Options) (*Edge, error) {
 	if e.guard, err = newGuard(opts.Security, e.log); err != nil {
 		return nil, err
 	}
-	slogger := slog.New(zerolog.NewSlogHandler(opts.Logger.Level(maxLevel(opts.Logger.GetLevel(), zerolog.WarnLevel)).With().Str("component", "sipgo").Logger()))
+	slogger := slog.New(zerolog.NewSlogHandler(opts.Logger.Level(maxLevel(opts.Logger.GetLevel(), zerolog.InfoLevel)).With().Str("component", "sipgo").Logger()))
 	sip.SetDefaultLogger(slogger)
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(opts.UserAgent),
@@ -182,9 +182,23 @@ func (e *Edge) Start() error {
 		e.wg.Add(1)
 		go func() { defer e.wg.Done(); _ = e.server.ServeTCP(e.tcpLn) }()
 	}
+	if e.udpConn != nil {
+		waitListening(e.ua.TransportLayer(), "udp", e.udpConn.LocalAddr().String())
+	}
 	e.node.SetDialer(e)
 	e.log.Info().Str("udp", e.UDPAddr()).Str("tcp", e.TCPAddr()).Msg("sip listening")
 	return nil
+}
+
+// waitListening returns once sipgo has registered a UDP listener in its connection pool, so the
+// first request we send leaves from it (sipgo adds it on its serve goroutine).
+func waitListening(tl *sip.TransportLayer, network, addr string) {
+	for i := 0; i < 1000; i++ {
+		if c, err := tl.GetConnection(network, addr); err == nil && c != nil {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func listenHost(ip net.IP) string {

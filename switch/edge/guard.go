@@ -135,6 +135,9 @@ func isScanner(data []byte) bool {
 // It must never return an error: sipgo would stop reading the socket.
 func (e *Edge) readFilter(props sip.TransportReadProps, data []byte) ([]byte, error) {
 	ip := addrIP(props.RemoteAddr)
+	if e.log.Debug().Enabled() {
+		e.log.Debug().Str("transport", props.Transport).Str("from", props.RemoteAddr.String()).Int("bytes", len(data)).Msg("sip read")
+	}
 	if !e.guard.admit(ip, time.Now()) {
 		return nil, nil
 	}

@@ -169,6 +169,7 @@ func (l *outLeg) sendCancel() {
 	}
 	c.SetTransport(l.d.transport)
 	c.SetDestination(l.inv.Destination())
+	l.e.bindLocal(c)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 		defer cancel()

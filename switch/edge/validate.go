@@ -118,6 +118,9 @@ func (e *Edge) guarded(h sipgo.RequestHandler) sipgo.RequestHandler {
 				respond(tx, req, 500, "Server Internal Error")
 			}
 		}()
+		if e.log.Debug().Enabled() {
+			e.log.Debug().Str("method", string(req.Method)).Str("source", req.Source()).Str("call_id", req.CallID().Value()).Msg("sip request")
+		}
 		if p := validate(req); p != nil {
 			respond(tx, req, p.code, p.reason, p.hdrs...)
 			return
