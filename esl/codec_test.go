@@ -17,8 +17,8 @@ func TestReadCommand(t *testing.T) {
 		{"lf", "auth ClueCon\n\n", "auth ClueCon", nil, ""},
 		{"crlf", "auth ClueCon\r\n\r\n", "auth ClueCon", nil, ""},
 		{"leading blank lines", "\n\n\r\napi status\n\n", "api status", nil, ""},
-		{"headers keep case, empty dropped", "sendmsg u\nCall-Command: execute\nexecute-app-arg: \nnocolon\n\n", "sendmsg u", []Header{{"Call-Command", "execute"}}, ""},
-		{"body", "sendevent CUSTOM\nContent-Length: 5\n\nhello", "sendevent CUSTOM", []Header{{"Content-Length", "5"}}, "hello"},
+		{"headers keep case, empty dropped", "sendmsg u\nCall-Command: execute\nexecute-app-arg: \nnocolon\n\n", "sendmsg u", []Header{hdr("Call-Command", "execute")}, ""},
+		{"body", "sendevent CUSTOM\nContent-Length: 5\n\nhello", "sendevent CUSTOM", []Header{hdr("Content-Length", "5")}, "hello"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,7 +111,7 @@ func TestEncodeValue(t *testing.T) {
 }
 
 func sample() *Event {
-	return &Event{Headers: []Header{{"Event-Name", "BACKGROUND_JOB"}, {"Event-Date-Local", "2024-05-01 12:00:00"}, {"Job-Command-Arg", "user/1001 &park()"}}, Body: "a<b>&c\u00e9\r\n"}
+	return &Event{Headers: []Header{hdr("Event-Name", "BACKGROUND_JOB"), hdr("Event-Date-Local", "2024-05-01 12:00:00"), hdr("Job-Command-Arg", "user/1001 &park()")}, Body: "a<b>&c\u00e9\r\n"}
 }
 
 func TestMarshal(t *testing.T) {
@@ -128,7 +128,7 @@ func TestMarshal(t *testing.T) {
 	if x != "<event>\n  <headers>\n    <Event-Name>BACKGROUND_JOB</Event-Name>\n    <Event-Date-Local>2024-05-01%2012%3A00%3A00</Event-Date-Local>\n    <Job-Command-Arg>user/1001%20%26park()</Job-Command-Arg>\n  </headers>\n  <Content-Length>10</Content-Length>\n  <body>a&lt;b&gt;&amp;c&#xE9;&#xD;\n  </body>\n</event>\n" {
 		t.Fatalf("xml %q", x)
 	}
-	empty := &Event{Headers: []Header{{"Event-Name", "BACKGROUND_JOB"}}, HasBody: true}
+	empty := &Event{Headers: []Header{hdr("Event-Name", "BACKGROUND_JOB")}, HasBody: true}
 	if got := string(MarshalJSON(empty)); !strings.HasSuffix(got, `"Content-Length":"0","_body":""}`) {
 		t.Fatal(got)
 	}
@@ -155,15 +155,17 @@ func TestWriters(t *testing.T) {
 	if got := string(AppendDisconnect(nil, DisconnectGoodbye)); got != "Content-Type: text/disconnect-notice\nContent-Length: 67\n\n"+DisconnectGoodbye {
 		t.Fatal(got)
 	}
-	ev := string(AppendEvent(nil, FormatPlain, &Event{Headers: []Header{{"Event-Name", "TRAP"}}}))
-	if ev != "Content-Length: 17\nContent-Type: text/event-plain\n\nEvent-Name: TRAP\n\n" {
+	ev := string(AppendEvent(nil, FormatPlain, &Event{Headers: []Header{hdr("Event-Name", "TRAP")}}))
+	if ev != "Content-Length: 18\nContent-Type: text/event-plain\n\nEvent-Name: TRAP\n\n" {
 		t.Fatal(ev)
 	}
 	if got := string(AppendLogData(nil, LogLine{Level: 7, Text: "x\n"})); !strings.Contains(got, "User-Data: \n\nx\n") {
 		t.Fatal(got)
 	}
-	f, err := NewReader(bytes.NewReader(AppendReply(nil, "+OK", Header{"Job-UUID", "j"})), Limits{}).ReadFrame()
+	f, err := NewReader(bytes.NewReader(AppendReply(nil, "+OK", hdr("Job-UUID", "j"))), Limits{}).ReadFrame()
 	if err != nil || f.Get("reply-text") != "+OK" || f.Get("Job-UUID") != "j" {
 		t.Fatal(f, err)
 	}
 }
+
+func hdr(name, value string) Header { return Header{Name: name, Value: value} }

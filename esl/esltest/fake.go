@@ -80,7 +80,7 @@ func (s *Switch) AddRegistration(r actors.RegistrationInfo) {
 	s.mu.Unlock()
 }
 
-// Calls returns the recorded facade calls ("Hangup <uuid> <cause>", …).
+// Recorded returns the recorded facade calls ("Hangup <uuid> <cause>", …).
 func (s *Switch) Recorded() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

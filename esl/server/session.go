@@ -93,11 +93,15 @@ func newSession(s *Server, c net.Conn, ip netip.Addr) *session {
 
 func (ss *session) scope() actors.Scope { return ss.scopeV }
 
+// lost is the session's dropped-event count (safe from any goroutine: sub is published by
+// closing subReady).
 func (ss *session) lost() uint64 {
-	if ss.sub == nil {
+	select {
+	case <-ss.subReady:
+		return ss.sub.Dropped()
+	default:
 		return 0
 	}
-	return ss.sub.Dropped()
 }
 
 // setState publishes a new subscription snapshot; the next reply announces it, and events

@@ -256,7 +256,8 @@ func (p *Process) result() (Result, error) {
 		case p.waitErr != nil && r.ExitCode < 0:
 			p.resErr = fmt.Errorf("sipp %s on %s: %w", scenarioName(p.opts), p.Addr(), p.waitErr)
 		case statErr != nil:
-			p.resErr = fmt.Errorf("sipp %s on %s: read statistics: %w", scenarioName(p.opts), p.Addr(), statErr)
+			p.resErr = fmt.Errorf("sipp %s on %s: exited %d without statistics (%w): %s",
+				scenarioName(p.opts), p.Addr(), r.ExitCode, statErr, tail(r.Stderr))
 		}
 	})
 	return p.res, p.resErr
