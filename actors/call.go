@@ -278,9 +278,12 @@ func rank(code int) int {
 func (c *callActor) answering(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *LegAcked:
-		c.answered(c.a, c.answerAt)
-		c.bridgedLegs(c.bridged)
-		c.behavior.Become(c.inCall)
+		c.confirmed()
+	case *LegReinviteReceived, *LegRequestReceived:
+		// A request from the caller inside the dialog proves its ACK was sent (it may still be
+		// on its way on another goroutine): the call is up.
+		c.confirmed()
+		c.inCall(ctx)
 	case *LegAckTimeout:
 		c.hangupAll(ctx, "RECOVERY_ON_TIMER_EXPIRE", 408, "system", nil)
 	case *LegAnswered:
@@ -292,6 +295,13 @@ func (c *callActor) answering(ctx actor.Context) {
 	case *hangupCommand:
 		c.hangupAll(ctx, m.cause, 200, "system", nil)
 	}
+}
+
+// confirmed moves an answered call to inCall once the caller's dialog is confirmed.
+func (c *callActor) confirmed() {
+	c.answered(c.a, c.answerAt)
+	c.bridgedLegs(c.bridged)
+	c.behavior.Become(c.inCall)
 }
 
 // lateFork handles a losing fork that finished after another fork answered.

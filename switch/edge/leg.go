@@ -210,6 +210,10 @@ func (l *legBase) answerPending(seq uint64, r reply) {
 // onRequest handles an in-dialog request from the peer: BYE ends the call; re-INVITE and
 // the other methods are relayed by the CallActor, whose answer we wait for.
 func (l *legBase) onRequest(req *sip.Request, tx sip.ServerTransaction) {
+	// A request inside the dialog proves the peer got our 2xx: stop retransmitting it.
+	if da, ok := l.self.(dialogLeg); ok {
+		da.onAck(nil)
+	}
 	switch req.Method {
 	case sip.BYE:
 		confirmed := make(chan struct{})

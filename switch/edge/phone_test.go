@@ -37,6 +37,7 @@ type phone struct {
 	cancels  chan struct{}
 	reinvite chan *sip.Request
 	infos    chan *sip.Request
+	answered chan *sipgo.DialogServerSession
 }
 
 const testSDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
@@ -62,7 +63,7 @@ func newPhone(t *testing.T, ip, identity, domain, pw string) *phone {
 	}
 	p := &phone{t: t, identity: identity, domain: domain, password: pw, ip: ip, port: port, ua: ua, srv: srv, cli: cli,
 		mode: "answer", invites: make(chan *sip.Request, 16), byes: make(chan *sip.Request, 16), cancels: make(chan struct{}, 16),
-		reinvite: make(chan *sip.Request, 16), infos: make(chan *sip.Request, 16)}
+		reinvite: make(chan *sip.Request, 16), infos: make(chan *sip.Request, 16), answered: make(chan *sipgo.DialogServerSession, 16)}
 	p.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: identity, Host: ip, Port: port}}
 	p.dlgSrv = sipgo.NewDialogServerCache(cli, p.contact)
 	p.dlgCli = sipgo.NewDialogClientCache(cli, p.contact)
@@ -124,7 +125,9 @@ func (p *phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	_ = dlg.Respond(180, "Ringing", nil)
-	_ = dlg.RespondSDP([]byte(testSDP))
+	if err := dlg.RespondSDP([]byte(testSDP)); err == nil {
+		p.answered <- dlg
+	}
 }
 
 func (p *phone) aor() sip.Uri { return sip.Uri{Scheme: "sip", User: p.identity, Host: p.domain} }

@@ -47,7 +47,8 @@ const (
 
 // Result is what one SIPp run produced.
 type Result struct {
-	// ExitCode is SIPp's exit status (see the Exit* constants); -1 if it was killed.
+	// ExitCode is SIPp's exit status (see the Exit* constants). It means
+	// nothing when Killed: SIPp exits 0 on SIGTERM, and -1 is reported for SIGKILL.
 	ExitCode int
 	// Successful, Failed and Created are the cumulative call counters.
 	Successful, Failed, Created int
