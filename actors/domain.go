@@ -101,6 +101,12 @@ func (d *domainActor) common(ctx actor.Context) bool {
 		}
 	case *liveQuery:
 		ctx.Respond(d.limits())
+	case *RegisterRequest:
+		if pid, ok := d.accounts[m.AccountID]; ok {
+			ctx.Forward(pid)
+		} else {
+			ctx.Respond(ErrNoSuchAccount)
+		}
 	case *hangupCommand:
 		for _, a := range d.calls {
 			ctx.Send(a.pid, m)

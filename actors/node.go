@@ -217,13 +217,18 @@ func (n *Node) Invite(req *InviteRequest) {
 // Register hands an authenticated REGISTER to the account's actor and waits for its answer.
 // It is called from the edge's request goroutine, never from an actor.
 func (n *Node) Register(ctx context.Context, req *RegisterRequest) (*RegisterResult, error) {
-	pid, ok := n.accounts.Load(req.AccountID)
+	// Through the domain: right after a config change the account actor may not exist yet, and
+	// the domain's mailbox orders this request after the change that creates it.
+	pid, ok := n.domains.Load(req.DomainID)
 	if !ok {
-		return nil, fmt.Errorf("register account %d: %w", req.AccountID, ErrNoSuchAccount)
+		return nil, fmt.Errorf("register account %d: %w", req.AccountID, ErrUnknownDomain)
 	}
 	res, err := n.system.Root.RequestFuture(pid.(*actor.PID), req, timeoutOf(ctx, 5*time.Second)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("register account %d: %w", req.AccountID, err)
+	}
+	if e, ok := res.(error); ok {
+		return nil, fmt.Errorf("register account %d: %w", req.AccountID, e)
 	}
 	r, ok := res.(*RegisterResult)
 	if !ok {

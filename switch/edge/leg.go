@@ -20,7 +20,9 @@ type legBase struct {
 	self actors.Leg
 	uuid string
 	d    dialog
-	info actors.LegInfo
+
+	infoMu sync.Mutex
+	info   actors.LegInfo
 
 	sinkMu sync.Mutex
 	sink   actors.LegSink
@@ -60,7 +62,11 @@ func (l *legBase) init(e *Edge, self actors.Leg, uuid string) {
 func (l *legBase) UUID() string { return l.uuid }
 
 // Info describes the leg.
-func (l *legBase) Info() actors.LegInfo { return l.info }
+func (l *legBase) Info() actors.LegInfo {
+	l.infoMu.Lock()
+	defer l.infoMu.Unlock()
+	return l.info
+}
 
 // Bind sets the sink and flushes messages produced before it.
 func (l *legBase) Bind(s actors.LegSink) {

@@ -130,10 +130,13 @@ func (l *outLeg) fail(code int, reason string) {
 
 // established records the dialog from the 2xx and sends the ACK.
 func (l *outLeg) established(res *sip.Response) {
+	l.infoMu.Lock()
 	if to := res.To(); to != nil {
 		l.d.remoteTag = tagOf(to.Params)
 		l.info.RemoteTag = l.d.remoteTag
 	}
+	l.info.SDP = append([]byte(nil), res.Body()...)
+	l.infoMu.Unlock()
 	if c := res.Contact(); c != nil {
 		l.d.remoteTarget = c.Address
 	}
@@ -144,7 +147,6 @@ func (l *outLeg) established(res *sip.Response) {
 			l.d.routeSet = append(l.d.routeSet, rr.Address)
 		}
 	}
-	l.info.SDP = append([]byte(nil), res.Body()...)
 	ack := l.e.newRequest(&l.d, sip.ACK, nil, "")
 	ack.CSeq().SeqNo = l.inv.CSeq().SeqNo
 	l.rememberAck(ack)
