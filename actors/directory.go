@@ -11,10 +11,11 @@ import (
 // DomainActor per domain. Its children restart on failure (the default one-for-one strategy)
 // and reload their state.
 type directoryActor struct {
-	node    *Node
-	log     zerolog.Logger
-	ready   chan<- error
-	domains map[int64]*actor.PID
+	node     *Node
+	log      zerolog.Logger
+	ready    chan<- error
+	domains  map[int64]*actor.PID
+	stopping bool // no reload (and no spawn) once stopping: see domainActor.stopping
 }
 
 func newDirectory(n *Node, ready chan<- error) *directoryActor {
@@ -30,8 +31,13 @@ func (d *directoryActor) Receive(ctx actor.Context) {
 			d.ready <- err
 			d.ready = nil
 		}
+	case *actor.Stopping:
+		d.stopping = true
 	case *configChanged:
-		err := d.reload(ctx)
+		var err error
+		if !d.stopping {
+			err = d.reload(ctx)
+		}
 		if ctx.Sender() != nil {
 			ctx.Respond(err)
 		}

@@ -30,6 +30,9 @@ type domainActor struct {
 	active      int
 	external    int
 	perCustomer map[int64]int
+	// stopping is set once Stopping arrives: protoactor still delivers queued user messages
+	// then, and a child spawned at that point would never be stopped (the stop would hang).
+	stopping bool
 }
 
 // admission is one admitted call's share of the counters.
@@ -83,8 +86,12 @@ func (d *domainActor) common(ctx actor.Context) bool {
 		if v, ok := snap.Domain(d.id); ok {
 			d.apply(ctx, v)
 		}
+	case *actor.Stopping:
+		d.stopping = true
 	case *domainConfigUpdated:
-		d.apply(ctx, m.view)
+		if !d.stopping {
+			d.apply(ctx, m.view)
+		}
 	case *callEnded:
 		d.release(m.uuid)
 	case *releaseCall:

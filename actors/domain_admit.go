@@ -12,6 +12,10 @@ import (
 // admitOutgoing handles an INVITE placed by one of this domain's accounts: number analysis,
 // target lookup, limits, then a CallActor child.
 func (d *domainActor) admitOutgoing(ctx actor.Context, req *InviteRequest) {
+	if d.stopping {
+		d.refuse(req, 503, "switch stopping", "SYSTEM_SHUTDOWN")
+		return
+	}
 	dest, err := dialplan.Analyze(req.Dialled, d.caller(req), d.plan())
 	if err != nil {
 		code, cause := 404, "UNALLOCATED_NUMBER"
@@ -94,6 +98,10 @@ func (d *domainActor) admitOutgoing(ctx actor.Context, req *InviteRequest) {
 // domain's limits, and watch the caller's CallActor so a crash releases the counters
 // (DECISIONS 12: the admitting side that is not the parent watches).
 func (d *domainActor) admitIncoming(ctx actor.Context, m *admitCall) {
+	if d.stopping {
+		ctx.Respond(&callRefused{code: 503, reason: "switch stopping", cause: "SYSTEM_SHUTDOWN"})
+		return
+	}
 	if !d.view.Config.AllowCrossDomainDialling {
 		ctx.Respond(&callRefused{code: 403, reason: "cross-domain dialling not allowed", cause: "INCOMING_CALL_BARRED"})
 		return

@@ -163,21 +163,16 @@ func (n *Node) Start(ctx context.Context) error {
 func (n *Node) Stop(ctx context.Context) error {
 	var err error
 	n.stopOnce.Do(func() {
-		timeout := 10 * time.Second
-		if dl, ok := ctx.Deadline(); ok {
-			timeout = time.Until(dl)
-		}
 		if n.directory != nil {
-			if e := n.system.Root.PoisonFuture(n.directory).Wait(); e != nil {
+			if e := waitFuture(ctx, n.system.Root.PoisonFuture(n.directory)); e != nil {
 				err = fmt.Errorf("stop directory: %w", e)
 			}
 		}
 		if n.cdrWriter != nil {
-			if e := n.system.Root.PoisonFuture(n.cdrWriter).Wait(); e != nil && err == nil {
+			if e := waitFuture(ctx, n.system.Root.PoisonFuture(n.cdrWriter)); e != nil && err == nil {
 				err = fmt.Errorf("stop cdr writer: %w", e)
 			}
 		}
-		_ = timeout
 		n.system.Shutdown()
 	})
 	return err
@@ -259,6 +254,18 @@ func (n *Node) domainLimitsByID(ctx context.Context, domainID int64) (DomainLimi
 		return DomainLimits{}, fmt.Errorf("query domain %d: unexpected reply %T", domainID, res)
 	}
 	return dl, nil
+}
+
+// waitFuture waits for a stop future or the context, whichever ends first.
+func waitFuture(ctx context.Context, f *actor.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func timeoutOf(ctx context.Context, def time.Duration) time.Duration {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -44,35 +43,39 @@ func Default() Config {
 	}
 }
 
-// bindFlags registers every setting as a flag whose default comes from the environment
-// variable SWITCHYARD_<NAME> when set, else from Default().
-func (c *Config) bindFlags(fs *flag.FlagSet) {
-	str := func(p *string, name, usage string) {
-		fs.StringVar(p, name, envString(name, *p), usage+" (env "+envName(name)+")")
-	}
-	dur := func(p *time.Duration, name, usage string) {
-		fs.DurationVar(p, name, envDuration(name, *p), usage+" (env "+envName(name)+")")
-	}
-	num := func(p *int, name, usage string) {
-		fs.IntVar(p, name, envInt(name, *p), usage+" (env "+envName(name)+")")
-	}
-	str(&c.DataDir, "data", "data directory (Badger store, admin token hash)")
-	str(&c.HTTPAddr, "http", "admin HTTP API listen address")
-	str(&c.SIPAddr, "sip", "SIP listen address (UDP and TCP)")
-	str(&c.SIPHost, "sip-host", "address advertised in Contact/Via (default: the SIP listen IP, or 127.0.0.1)")
-	str(&c.ESLAddr, "esl", "event socket listen address")
-	str(&c.ESLPassword, "esl-password", "event socket password")
-	fs.BoolVar(&c.ESLInsecure, "esl-insecure", envBool("esl-insecure"), "allow the default/empty ESL password on a non-loopback --esl (development only)")
-	str(&c.AdminToken, "admin-token", "operator API token (replaces the stored one; default: generated on first start)")
-	str(&c.LogLevel, "log-level", "log level: debug, info, warn, error")
-	str(&c.LogFormat, "log-format", "log format: console or json (default: console on a terminal, json otherwise)")
-	dur(&c.NoAnswerTimeout, "no-answer-timeout", "how long a call may ring before the caller gets 480")
-	num(&c.FloodRequests, "flood-requests", "SIP requests per --flood-window from one source before it is dropped (0 = off)")
-	dur(&c.FloodWindow, "flood-window", "flood sampling window")
-	str(&c.Allowlist, "allow", "comma-separated IPs/CIDRs never flood-limited or banned")
-	num(&c.BanFailures, "ban-failures", "failed SIP authentications from one source within --ban-window that ban it")
-	dur(&c.BanWindow, "ban-window", "window for counting failed authentications")
-	dur(&c.BanTime, "ban-time", "how long a banned source is dropped")
+// bindFlags registers every setting as a flag. A flag's environment variable
+// SWITCHYARD_<NAME> (e.g. SWITCHYARD_HTTP) overrides the default and is itself overridden by
+// the flag; a malformed value in the environment is an error naming the variable.
+func (c *Config) bindFlags(fs *flag.FlagSet) error {
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory (Badger store, admin token hash)")
+	fs.StringVar(&c.HTTPAddr, "http", c.HTTPAddr, "admin HTTP API listen address")
+	fs.StringVar(&c.SIPAddr, "sip", c.SIPAddr, "SIP listen address (UDP and TCP)")
+	fs.StringVar(&c.SIPHost, "sip-host", c.SIPHost, "address advertised in Contact/Via (default: the SIP listen IP, or 127.0.0.1)")
+	fs.StringVar(&c.ESLAddr, "esl", c.ESLAddr, "event socket listen address")
+	fs.StringVar(&c.ESLPassword, "esl-password", c.ESLPassword, "event socket password")
+	fs.BoolVar(&c.ESLInsecure, "esl-insecure", c.ESLInsecure, "allow the default/empty ESL password on a non-loopback --esl (development only)")
+	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "operator API token (replaces the stored one; default: generated on first start)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: console or json (default: console on a terminal, json otherwise)")
+	fs.DurationVar(&c.NoAnswerTimeout, "no-answer-timeout", c.NoAnswerTimeout, "how long a call may ring before the caller gets 480")
+	fs.IntVar(&c.FloodRequests, "flood-requests", c.FloodRequests, "SIP requests per --flood-window from one source before it is dropped (0 = off)")
+	fs.DurationVar(&c.FloodWindow, "flood-window", c.FloodWindow, "flood sampling window")
+	fs.StringVar(&c.Allowlist, "allow", c.Allowlist, "comma-separated IPs/CIDRs never flood-limited or banned")
+	fs.IntVar(&c.BanFailures, "ban-failures", c.BanFailures, "failed SIP authentications from one source within --ban-window that ban it")
+	fs.DurationVar(&c.BanWindow, "ban-window", c.BanWindow, "window for counting failed authentications")
+	fs.DurationVar(&c.BanTime, "ban-time", c.BanTime, "how long a banned source is dropped")
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		f.Usage += " (env " + envName(f.Name) + ")"
+		if v, ok := os.LookupEnv(envName(f.Name)); ok && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
+			} else {
+				f.DefValue = f.Value.String()
+			}
+		}
+	})
+	return err
 }
 
 // Validate checks every field and names the one that is wrong.
@@ -119,27 +122,4 @@ func envString(name, def string) string {
 		return v
 	}
 	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if v, ok := os.LookupEnv(envName(name)); ok {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
-}
-
-func envInt(name string, def int) int {
-	if v, ok := os.LookupEnv(envName(name)); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-	}
-	return def
-}
-
-func envBool(name string) bool {
-	v, _ := strconv.ParseBool(os.Getenv(envName(name)))
-	return v
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"sync/atomic"
@@ -61,7 +60,9 @@ func (l liveAdapter) DomainLive(ctx context.Context, id int64) (any, error) {
 func serve(args []string) error {
 	cfg := Default()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg.bindFlags(fs)
+	if err := cfg.bindFlags(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -132,9 +133,8 @@ func start(cfg Config, ready func(a *app)) (*app, error) {
 	if err := node.Start(sctx); err != nil {
 		return fail(err)
 	}
-	sipTCP := cfg.SIPAddr
 	a.sip, err = edge.New(edge.Options{
-		Node: node, Logger: log, UDP: cfg.SIPAddr, TCP: sipTCP, Host: cfg.SIPHost, UserAgent: "Switchyard/" + version,
+		Node: node, Logger: log, UDP: cfg.SIPAddr, TCP: cfg.SIPAddr, Host: cfg.SIPHost, UserAgent: "Switchyard/" + version,
 		Security: edge.SecurityOptions{
 			FloodRequests: cfg.FloodRequests, FloodWindow: cfg.FloodWindow, Allowlist: cfg.allowlist(),
 			BanFailures: cfg.BanFailures, BanWindow: cfg.BanWindow, BanTime: cfg.BanTime,
@@ -210,5 +210,3 @@ func (a *app) shutdown() error {
 	}
 	return err
 }
-
-var _ = net.JoinHostPort
