@@ -23,6 +23,7 @@ type callSpec struct {
 	crossPrefix  string
 	crossExt     string
 	crossName    string
+	origin       *originSpec // set for `originate`
 	ringTimeout  time.Duration
 	direction    string // "internal" or "cross_domain"
 	calleeDomain string
@@ -34,6 +35,7 @@ type callActor struct {
 	node     *Node
 	spec     *callSpec
 	uuid     string
+	created  time.Time
 	log      zerolog.Logger
 	behavior actor.Behavior
 	self     *actor.PID
@@ -56,6 +58,7 @@ type callActor struct {
 	byeConfirm     func()
 	finished       bool
 
+	up       bool // both legs answered and the caller's dialog confirmed
 	seq      uint64
 	pending  map[uint64]pendingRelay
 	hangupRq bool
@@ -78,24 +81,36 @@ func (s callSink) Deliver(msg any) { s.root.Send(s.pid, msg) }
 
 func newCall(n *Node, spec *callSpec) actor.Actor {
 	c := &callActor{
-		node: n, spec: spec, uuid: spec.uuid,
+		node: n, spec: spec, uuid: spec.uuid, created: time.Now(),
 		log:     n.log.With().Str("actor", "call").Str("uuid", spec.uuid).Str("domain", spec.domain.Name()).Logger(),
 		bLegs:   map[string]*legState{},
 		pending: map[uint64]pendingRelay{},
 		callee:  spec.callee,
 	}
 	c.behavior = actor.NewBehavior()
-	c.behavior.Become(c.routing)
+	if spec.origin != nil {
+		c.behavior.Become(c.originating)
+	} else {
+		c.behavior.Become(c.routing)
+	}
 	return c
 }
 
 // Receive delegates to the current behaviour; lifecycle messages are handled in every state.
 func (c *callActor) Receive(ctx actor.Context) {
-	switch ctx.Message().(type) {
+	switch m := ctx.Message().(type) {
 	case *actor.Stopping:
 		c.abort(ctx)
 		return
 	case *actor.Stopped, *actor.Restarting:
+		return
+	case *controlCommand:
+		// Variables can be set at any time; media operations need the call to be up.
+		if m.op != "setvar" && (!c.up || c.finished) {
+			ctx.Respond(ErrInvalidRequest)
+			return
+		}
+		c.control(ctx, m)
 		return
 	}
 	c.behavior.Receive(ctx)
@@ -299,6 +314,7 @@ func (c *callActor) answering(ctx actor.Context) {
 
 // confirmed moves an answered call to inCall once the caller's dialog is confirmed.
 func (c *callActor) confirmed() {
+	c.up = true
 	c.answered(c.a, c.answerAt)
 	c.bridgedLegs(c.bridged)
 	c.behavior.Become(c.inCall)

@@ -76,17 +76,22 @@ func (c *callActor) confirmBye() {
 // stopping): release every leg, write the CDR without waiting, forget the channels.
 func (c *callActor) abort(ctx actor.Context) {
 	c.node.calls.Delete(c.uuid)
-	if c.a == nil {
+	if c.a == nil && len(c.bLegs) == 0 {
 		return
 	}
 	if !c.finished {
 		c.finished = true
 		c.stopRingTimer()
 		c.cause, c.sipCode, c.disconnectedBy = "SWITCH_CONGESTION", 500, "system"
-		if c.answerAt.IsZero() {
+		switch {
+		case c.a == nil:
+		case c.answerAt.IsZero():
 			c.a.leg.Reject(500, "call failed")
-		} else {
+		default:
 			c.a.leg.Hangup(c.cause)
+		}
+		if o := c.spec.origin; o != nil && c.a == nil {
+			c.node.system.Root.Send(o.reply, &originateResult{cause: c.cause})
 		}
 		for _, ls := range c.bLegs {
 			if ls == c.bridged {
@@ -105,30 +110,39 @@ func (c *callActor) abort(ctx actor.Context) {
 	if c.spec.crossDomain != nil {
 		ctx.Send(c.spec.crossDomain, &releaseCall{uuid: c.uuid})
 	}
-	c.a = nil
+	c.a, c.bLegs = nil, map[string]*legState{}
 }
 
 // buildCDR makes the call record (FreeSWITCH duration/billsec: DECISIONS 14).
 func (c *callActor) buildCDR() persistence.CDR {
 	end := time.Now()
-	info := c.a.leg.Info()
-	start := c.a.ch.Created
 	cdr := persistence.CDR{
 		UUID:           c.uuid,
 		DomainID:       c.spec.domain.ID(),
 		Domain:         c.spec.domain.Name(),
-		CustomerID:     c.spec.req.Caller.Config.CustomerID,
-		Caller:         c.spec.req.Caller.Identity,
-		CallerIDName:   c.a.ch.CallerIDName,
 		Callee:         c.spec.dialled,
 		Direction:      c.spec.direction,
-		Start:          start.UTC(),
 		End:            end.UTC(),
-		Duration:       int64(end.Sub(start) / time.Second),
 		HangupCause:    c.cause,
 		SIPCode:        c.sipCode,
 		DisconnectedBy: c.disconnectedBy,
-		ACallID:        info.CallID,
+	}
+	start := c.created
+	if c.a != nil {
+		start = c.a.ch.Created
+		cdr.ACallID = c.a.leg.Info().CallID
+		cdr.CallerIDName = c.a.ch.CallerIDName
+	}
+	cdr.Start, cdr.Duration = start.UTC(), int64(end.Sub(start)/time.Second)
+	switch {
+	case c.spec.req != nil:
+		cdr.CustomerID, cdr.Caller = c.spec.req.Caller.Config.CustomerID, c.spec.req.Caller.Identity
+	case c.spec.origin != nil:
+		cdr.CustomerID, cdr.Caller = c.spec.origin.account.Config.CustomerID, c.spec.origin.cidNum
+		cdr.Callee = c.spec.origin.account.Identity
+		if c.spec.origin.target != nil {
+			cdr.Callee = c.spec.origin.target.Identity
+		}
 	}
 	if c.callee != nil {
 		cdr.Callee = c.callee.Identity

@@ -63,6 +63,9 @@ func (c *callActor) other(ls *legState) *events.Channel {
 		}
 		return nil
 	}
+	if c.a == nil {
+		return nil
+	}
 	return c.a.ch
 }
 

@@ -36,12 +36,10 @@ func (c *callActor) relayReinvite(m *LegReinviteReceived) {
 		m.Leg.RespondReinvite(m.Seq, 481, nil)
 		return
 	}
-	if len(c.pending) > 0 {
-		for _, p := range c.pending {
-			if p.from != nil {
-				m.Leg.RespondReinvite(m.Seq, 491, nil)
-				return
-			}
+	for _, p := range c.pending {
+		if p.from != nil {
+			m.Leg.RespondReinvite(m.Seq, 491, nil)
+			return
 		}
 	}
 	c.seq++
@@ -56,6 +54,9 @@ func (c *callActor) reinviteAnswered(m *LegReinviteAnswered) {
 		return
 	}
 	delete(c.pending, m.Seq)
+	if p.from == nil {
+		return // our own re-INVITE (uuid_hold): nobody waits for it
+	}
 	p.from.leg.RespondReinvite(p.seq, m.Code, m.SDP)
 	if m.Code < 200 || m.Code >= 300 {
 		return
@@ -104,7 +105,9 @@ func (c *callActor) requestAnswered(m *LegRequestAnswered) {
 		return
 	}
 	delete(c.pending, m.Seq)
-	p.from.leg.RespondRequest(p.seq, m.Code, "", nil)
+	if p.from != nil {
+		p.from.leg.RespondRequest(p.seq, m.Code, "", nil)
+	}
 }
 
 // isHoldSDP reports whether an SDP offer puts the stream on hold (sendonly/inactive or a

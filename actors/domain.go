@@ -134,6 +134,8 @@ func (d *domainActor) active_(ctx actor.Context) {
 		d.admitOutgoing(ctx, m.req)
 	case *admitCall:
 		d.admitIncoming(ctx, m)
+	case *originateRequest:
+		d.admitOriginate(ctx, m)
 	}
 }
 
@@ -147,6 +149,8 @@ func (d *domainActor) locked(ctx actor.Context) {
 		d.refuse(m.req, 403, "domain locked", "CALL_REJECTED")
 	case *admitCall:
 		ctx.Respond(&callRefused{code: 403, reason: "domain locked", cause: "CALL_REJECTED"})
+	case *originateRequest:
+		ctx.Send(m.origin.reply, &originateResult{cause: "CALL_REJECTED"})
 	}
 }
 

@@ -171,3 +171,46 @@ func (d *domainActor) plan() dialplan.Plan {
 	}
 	return p
 }
+
+// admitOriginate starts an ESL originate: limits, then a CallActor child in originate mode.
+func (d *domainActor) admitOriginate(ctx actor.Context, m *originateRequest) {
+	o := m.origin
+	fail := func(cause string) { ctx.Send(o.reply, &originateResult{cause: cause}) }
+	if d.stopping {
+		fail("SYSTEM_SHUTDOWN")
+		return
+	}
+	pid, ok := d.accounts[o.account.ID()]
+	if !ok {
+		fail("USER_NOT_REGISTERED")
+		return
+	}
+	o.accountPID = pid
+	customers := []int64{o.account.Config.CustomerID}
+	if o.target != nil {
+		if o.targetPID, ok = d.accounts[o.target.ID()]; !ok {
+			fail("USER_NOT_REGISTERED")
+			return
+		}
+		if o.target.Config.CustomerID != o.account.Config.CustomerID {
+			customers = append(customers, o.target.Config.CustomerID)
+		}
+	}
+	if limit := d.limitCheck(customers); limit != "" {
+		d.publishLimit(limit, "originate", o.account.Identity)
+		fail("NORMAL_CIRCUIT_CONGESTION")
+		return
+	}
+	spec := &callSpec{uuid: m.uuid, domain: d.view, origin: o, dialled: o.account.Identity,
+		ringTimeout: o.timeout, direction: "originate", calleeDomain: d.view.Name()}
+	props := actor.PropsFromProducer(func() actor.Actor { return newCall(d.node, spec) })
+	cpid, err := ctx.SpawnNamed(props, "call:"+m.uuid)
+	if err != nil {
+		fail("DESTINATION_OUT_OF_ORDER")
+		return
+	}
+	a := &admission{uuid: m.uuid, pid: cpid, customers: customers}
+	d.calls[m.uuid] = a
+	d.byPID[cpid.Id] = m.uuid
+	d.count(a)
+}

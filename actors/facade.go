@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -46,8 +47,8 @@ func (n *Node) Calls(scope Scope) []CallInfo {
 	}
 	var out []CallInfo
 	for _, c := range chans {
-		if c.Direction != "inbound" {
-			continue
+		if c.UUID != c.CallUUID {
+			continue // the call's first leg carries the call uuid
 		}
 		ci := CallInfo{A: c}
 		if b, ok := byUUID[c.OtherLeg]; ok && c.OtherLeg != "" {
@@ -125,13 +126,9 @@ func (n *Node) ChannelVars(_ context.Context, scope Scope, uuid string) ([]event
 	}, nil
 }
 
-// SetChannelVar is not supported yet: channel variables are owned by the CallActor and are
-// not writable from ESL in this release.
-func (n *Node) SetChannelVar(_ context.Context, scope Scope, uuid, _, _ string) error {
-	if _, ok := n.channel(scope, uuid); !ok {
-		return ErrNoSuchChannel
-	}
-	return fmt.Errorf("uuid_setvar: %w", ErrNotSupported)
+// SetChannelVar sets a channel variable (uuid_setvar); it shows in later events.
+func (n *Node) SetChannelVar(ctx context.Context, scope Scope, uuid, name, value string) error {
+	return n.control(ctx, scope, &controlCommand{leg: uuid, op: "setvar", name: name, value: value})
 }
 
 // ErrNotSupported marks a control operation this release does not implement.
@@ -187,25 +184,177 @@ func (n *Node) Transfer(_ context.Context, scope Scope, uuid, _ string) error {
 	return fmt.Errorf("uuid_transfer: %w", ErrNotSupported)
 }
 
-// Hold is not supported yet.
-func (n *Node) Hold(_ context.Context, scope Scope, uuid string, _ bool) error {
-	if _, ok := n.channel(scope, uuid); !ok {
-		return ErrNoSuchChannel
+// Hold puts a leg on hold (or takes it off) with a re-INVITE (uuid_hold).
+func (n *Node) Hold(ctx context.Context, scope Scope, uuid string, hold bool) error {
+	op := "unhold"
+	if hold {
+		op = "hold"
 	}
-	return fmt.Errorf("uuid_hold: %w", ErrNotSupported)
+	return n.control(ctx, scope, &controlCommand{leg: uuid, op: op})
 }
 
-// SendInfo is not supported yet.
-func (n *Node) SendInfo(_ context.Context, scope Scope, uuid, _, _ string) error {
-	if _, ok := n.channel(scope, uuid); !ok {
-		return ErrNoSuchChannel
-	}
-	return fmt.Errorf("uuid_send_info: %w", ErrNotSupported)
+// SendInfo sends a SIP INFO on a leg (uuid_send_info).
+func (n *Node) SendInfo(ctx context.Context, scope Scope, uuid, contentType, body string) error {
+	return n.control(ctx, scope, &controlCommand{leg: uuid, op: "info", contentType: contentType, body: []byte(body)})
 }
 
-// Originate is not supported yet: it answers with the FreeSWITCH cause a client can handle.
-func (n *Node) Originate(_ context.Context, _ Scope, _ OriginateRequest) (string, error) {
-	return "", &CauseError{Cause: "FACILITY_NOT_IMPLEMENTED"}
+// control sends a controlCommand to the call that owns the leg and waits for its answer.
+func (n *Node) control(ctx context.Context, scope Scope, cmd *controlCommand) error {
+	ce, ok := n.channel(scope, cmd.leg)
+	if !ok {
+		return ErrNoSuchChannel
+	}
+	pid, ok := n.calls.Load(ce.callID)
+	if !ok {
+		return ErrNoSuchChannel
+	}
+	res, err := n.system.Root.RequestFuture(pid.(*actor.PID), cmd, timeoutOf(ctx, 5*time.Second)).Result()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", cmd.op, cmd.leg, err)
+	}
+	if e, ok := res.(error); ok && e != nil {
+		return e
+	}
+	return nil
+}
+
+// Originate places a call to an account and parks it or bridges it to a second account
+// (`originate user/<ext>@<domain> &park()|&bridge(user/<ext>@<domain>)|<extension>`). It
+// returns once the first leg answers (its uuid) or fails (*CauseError), as FreeSWITCH does.
+// Gateways (`sofia/gateway/...`) answer INVALID_GATEWAY until trunks exist.
+func (n *Node) Originate(ctx context.Context, scope Scope, req OriginateRequest) (string, error) {
+	snap := n.Snapshot()
+	acct, dom, err := n.endpointAccount(snap, scope, req.Endpoint)
+	if err != nil {
+		return "", err
+	}
+	o := &originSpec{account: acct, cidName: req.CallerIDName, cidNum: req.CallerIDNum, timeout: req.Timeout, vars: map[string]string{}}
+	for _, v := range req.Vars {
+		o.vars[v.Name] = v.Value
+		switch v.Name {
+		case "origination_caller_id_number":
+			o.cidNum = v.Value
+		case "origination_caller_id_name":
+			o.cidName = v.Value
+		case "originate_timeout":
+			if secs, err := time.ParseDuration(v.Value + "s"); err == nil {
+				o.timeout = secs
+			}
+		}
+	}
+	if o.cidNum == "" {
+		o.cidNum = "0000000000"
+	}
+	if o.cidName == "" {
+		o.cidName = "Switchyard"
+	}
+	if o.timeout <= 0 {
+		o.timeout = n.opts.NoAnswerTimeout
+	}
+	dest := strings.TrimSpace(req.Destination)
+	switch {
+	case strings.HasPrefix(dest, "&park"):
+	case strings.HasPrefix(dest, "&bridge(") && strings.HasSuffix(dest, ")"):
+		t, _, err := n.endpointAccount(snap, scope, strings.TrimSuffix(strings.TrimPrefix(dest, "&bridge("), ")"))
+		if err != nil {
+			return "", err
+		}
+		if t.DomainID != acct.DomainID {
+			return "", &CauseError{Cause: "INCOMPATIBLE_DESTINATION"}
+		}
+		o.target = t
+	case strings.HasPrefix(dest, "&"):
+		return "", &CauseError{Cause: "FACILITY_NOT_IMPLEMENTED"}
+	default:
+		t, ok := extensionIn(dom, acct, dest)
+		if !ok {
+			return "", &CauseError{Cause: "UNALLOCATED_NUMBER"}
+		}
+		o.target = t
+	}
+	uuid := req.UUID
+	if uuid == "" {
+		uuid = newUUID()
+	} else if _, busy := n.channels.Load(uuid); busy {
+		return "", &CauseError{Cause: "INVALID_CALL_REFERENCE"}
+	}
+	pid, ok := n.domains.Load(acct.DomainID)
+	if !ok {
+		return "", &CauseError{Cause: "USER_NOT_REGISTERED"}
+	}
+	fut := actor.NewFuture(n.system, o.timeout+30*time.Second)
+	o.reply = fut.PID()
+	n.system.Root.Send(pid.(*actor.PID), &originateRequest{uuid: uuid, origin: o})
+	res, err := fut.Result()
+	if err != nil {
+		return "", fmt.Errorf("originate: %w", err)
+	}
+	r, ok := res.(*originateResult)
+	if !ok {
+		return "", fmt.Errorf("originate: unexpected reply %T", res)
+	}
+	if r.cause != "" {
+		return "", &CauseError{Cause: r.cause}
+	}
+	return r.uuid, nil
+}
+
+// endpointAccount resolves "user/<ext>@<domain>" within the scope; an account outside the
+// scope is reported exactly like an unknown one.
+func (n *Node) endpointAccount(snap *Snapshot, scope Scope, endpoint string) (*AccountView, *DomainView, error) {
+	endpoint = strings.TrimSpace(endpoint)
+	if strings.HasPrefix(endpoint, "sofia/gateway/") {
+		return nil, nil, &CauseError{Cause: "INVALID_GATEWAY"}
+	}
+	rest, ok := strings.CutPrefix(endpoint, "user/")
+	if !ok {
+		return nil, nil, &CauseError{Cause: "CHAN_NOT_IMPLEMENTED"}
+	}
+	user, domain, ok := strings.Cut(rest, "@")
+	if !ok {
+		return nil, nil, &CauseError{Cause: "INVALID_NUMBER_FORMAT"}
+	}
+	d, found := snap.DomainByName(domain)
+	if !found || !scope.Allows(d.Name()) {
+		return nil, nil, &CauseError{Cause: "USER_NOT_REGISTERED"}
+	}
+	if d.Locked() {
+		return nil, nil, &CauseError{Cause: "CALL_REJECTED"}
+	}
+	if a, ok := snap.Account(d.ID(), user); ok {
+		return a, d, nil
+	}
+	var match *AccountView
+	for _, c := range d.Customers {
+		if a, ok := c.Accounts[user]; ok {
+			if match != nil {
+				return nil, nil, &CauseError{Cause: "INVALID_NUMBER_FORMAT"} // ambiguous: use client_prefix*ext
+			}
+			match = a
+		}
+	}
+	if match == nil {
+		return nil, nil, &CauseError{Cause: "USER_NOT_REGISTERED"}
+	}
+	return match, d, nil
+}
+
+// extensionIn resolves an extension as the account would dial it: client_prefix*ext or a bare
+// extension of its own customer.
+func extensionIn(d *DomainView, from *AccountView, ext string) (*AccountView, bool) {
+	if prefix, user, ok := strings.Cut(ext, "*"); ok {
+		if c, ok := d.CustomerByPrefix(prefix); ok {
+			a, ok := c.Accounts[user]
+			return a, ok
+		}
+		return nil, false
+	}
+	c, ok := d.Customers[from.Config.CustomerID]
+	if !ok {
+		return nil, false
+	}
+	a, ok := c.Accounts[ext]
+	return a, ok
 }
 
 // GlobalVar answers global_getvar for the few globals the switch has.
