@@ -104,6 +104,9 @@ func (c *callActor) Receive(ctx actor.Context) {
 		return
 	case *actor.Stopped, *actor.Restarting:
 		return
+	case *channelQuery:
+		c.channelData(ctx, m)
+		return
 	case *controlCommand:
 		// Variables can be set at any time; media operations need the call to be up.
 		if m.op != "setvar" && (!c.up || c.finished) {

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/switchyard/switchyard/actors/events"
 )
 
 // controlCommand is an ESL control operation on one leg of a live call (uuid_setvar,
@@ -58,6 +60,21 @@ func (c *callActor) control(ctx actor.Context, m *controlCommand) {
 	default:
 		ctx.Respond(ErrInvalidRequest)
 	}
+}
+
+// channelQuery asks a call for one leg's channel data (uuid_dump / uuid_getvar).
+type channelQuery struct{ leg string }
+
+// channelData answers a channelQuery with the leg's CHANNEL_DATA headers (the bus stamps no
+// core headers on it: it is never published).
+func (c *callActor) channelData(ctx actor.Context, q *channelQuery) {
+	ls := c.legByUUID(q.leg)
+	if ls == nil {
+		ctx.Respond(ErrNoSuchChannel)
+		return
+	}
+	e := events.ChannelEvent("CHANNEL_DATA", ls.ch, c.other(ls))
+	ctx.Respond(e.Headers[1:]) // without Event-Name
 }
 
 func (c *callActor) legByUUID(uuid string) *legState {

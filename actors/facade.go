@@ -108,22 +108,26 @@ func (n *Node) channel(scope Scope, uuid string) (*channelEntry, bool) {
 	return ce, true
 }
 
-// ChannelVars returns a leg's variables as `uuid_dump` shows them.
-func (n *Node) ChannelVars(_ context.Context, scope Scope, uuid string) ([]events.Header, error) {
+// ChannelVars returns a leg's channel data as `uuid_dump` shows it: the Channel-*, Caller-*,
+// Other-Leg-* headers and every variable_*, asked from the call that owns the leg.
+func (n *Node) ChannelVars(ctx context.Context, scope Scope, uuid string) ([]events.Header, error) {
 	ce, ok := n.channel(scope, uuid)
 	if !ok {
 		return nil, ErrNoSuchChannel
 	}
-	i := ce.info
-	return []events.Header{
-		{Name: "Unique-ID", Value: i.UUID}, {Name: "Call-Direction", Value: i.Direction},
-		{Name: "Channel-Name", Value: i.Name}, {Name: "Channel-State", Value: i.State},
-		{Name: "Channel-Call-State", Value: i.CallState}, {Name: "Caller-Caller-ID-Name", Value: i.CIDName},
-		{Name: "Caller-Caller-ID-Number", Value: i.CIDNum}, {Name: "Caller-Network-Addr", Value: i.IPAddr},
-		{Name: "Caller-Destination-Number", Value: i.Dest}, {Name: "Channel-Call-UUID", Value: i.CallUUID},
-		{Name: "Other-Leg-Unique-ID", Value: i.OtherLeg},
-		{Name: "variable_uuid", Value: i.UUID}, {Name: "variable_domain_name", Value: i.Domain},
-	}, nil
+	pid, ok := n.calls.Load(ce.callID)
+	if !ok {
+		return nil, ErrNoSuchChannel
+	}
+	res, err := n.system.Root.RequestFuture(pid.(*actor.PID), &channelQuery{leg: uuid}, timeoutOf(ctx, 5*time.Second)).Result()
+	if err != nil {
+		return nil, ErrNoSuchChannel
+	}
+	h, ok := res.([]events.Header)
+	if !ok {
+		return nil, ErrNoSuchChannel
+	}
+	return h, nil
 }
 
 // SetChannelVar sets a channel variable (uuid_setvar); it shows in later events.

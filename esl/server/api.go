@@ -132,7 +132,8 @@ func (ss *session) runAPI(rawName, rawArg string) string {
 			return errText(err, noSuchChannel)
 		}
 		for _, v := range vars {
-			if v.Name == argv[1] && v.Value != "" {
+			// ChannelVars gives uuid_dump's headers: channel variables appear as variable_<name>.
+			if (v.Name == argv[1] || v.Name == "variable_"+argv[1]) && v.Value != "" {
 				return v.Value
 			}
 		}
