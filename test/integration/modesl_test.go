@@ -42,7 +42,9 @@ func TestModeslObservesSIPpCall(t *testing.T) {
 	defer cancel()
 
 	// 001*101 answers calls (SIPp UAS), 001*102 answers the originate.
-	row := func(user, dialled string) []string { return []string{"001*" + user, "pw-" + user + "-secret", "acme.example", dialled} }
+	row := func(user, dialled string) []string {
+		return []string{"001*" + user, "pw-" + user + "-secret", "acme.example", dialled}
+	}
 	uas, res, err := sipptest.StartRegistered(ctx, t, sipptest.Opts{Target: f.sip.UDPAddr(), InjectionRows: [][]string{row("101", "")}},
 		sipptest.Opts{Scenario: "uas_answer.xml", LocalIP: "127.0.0.4", Calls: 1, Timeout: 60 * time.Second})
 	if err != nil {
