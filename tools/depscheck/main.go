@@ -120,6 +120,10 @@ func matchesTo(dep, to string) bool {
 		return dep == to || strings.HasPrefix(dep, to+"/") || strings.HasPrefix(dep, to)
 	}
 	if r := rel(dep); r != "" {
+		if to == "actors" {
+			// actors/events is the stdlib-only leaf that every layer may use.
+			return within(r, "actors") && !within(r, "actors/events")
+		}
 		return within(r, to)
 	}
 	return dep == to // stdlib
