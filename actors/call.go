@@ -58,10 +58,12 @@ type callActor struct {
 	byeConfirm     func()
 	finished       bool
 
-	up       bool // both legs answered and the caller's dialog confirmed
-	seq      uint64
-	pending  map[uint64]pendingRelay
-	hangupRq bool
+	up        bool // both legs answered and the caller's dialog confirmed
+	xfer      *transfer
+	replacing *attended
+	seq       uint64
+	pending   map[uint64]pendingRelay
+	hangupRq  bool
 }
 
 // pendingRelay remembers which leg is waiting for the answer to a relayed request.
@@ -106,6 +108,9 @@ func (c *callActor) Receive(ctx actor.Context) {
 		return
 	case *channelQuery:
 		c.channelData(ctx, m)
+		return
+	case *transferCommand:
+		c.transferByCommand(ctx, m)
 		return
 	case *controlCommand:
 		// Variables can be set at any time; media operations need the call to be up.
@@ -349,9 +354,15 @@ func (c *callActor) inCall(ctx actor.Context) {
 	case *LegReinviteAnswered:
 		c.reinviteAnswered(m)
 	case *LegRequestReceived:
-		c.relayRequest(m)
+		c.relayRequest(ctx, m)
 	case *LegRequestAnswered:
 		c.requestAnswered(m)
+	case *takeOver:
+		c.handOver(ctx, m)
+	case *handedOver:
+		c.tookOver(ctx, m)
+	case *callRefused:
+		c.replacing = nil
 	case *hangupCommand:
 		c.hangupAll(ctx, m.cause, 200, "system", nil)
 	}
@@ -361,7 +372,7 @@ func (c *callActor) inCall(ctx actor.Context) {
 func (c *callActor) peerHungUp(ctx actor.Context, m *LegHungUp) {
 	var from *legState
 	by := "callee"
-	if m.Leg.UUID() == c.a.leg.UUID() {
+	if c.a != nil && m.Leg.UUID() == c.a.leg.UUID() {
 		from, by = c.a, "caller"
 	} else if ls := c.bLegs[m.Leg.UUID()]; ls != nil {
 		from = ls

@@ -148,6 +148,7 @@ func (c *callActor) bridgedLegs(b *legState) {
 	b.ch.SetVar("bridge_uuid", c.a.ch.UUID)
 	c.a.ch.SetVar("bridge_uuid", b.ch.UUID)
 	c.publish(events.BridgeEvent("CHANNEL_BRIDGE", c.a.ch, b.ch))
+	c.node.trackChannel(c.a.ch, c.uuid)
 	c.setState(b, "CS_EXCHANGE_MEDIA")
 }
 

@@ -125,8 +125,10 @@ func (c *callActor) fork(ctx actor.Context, bindings []persistence.Binding, acct
 		}, callSink{ctx.ActorSystem().Root, ctx.Self()})
 		ls := &legState{leg: leg, ch: c.newChannel(leg, "outbound")}
 		ls.ch.CallerIDName, ls.ch.CallerIDNumber, ls.ch.CalleeIDNumber = fromName, fromUser, acct.Identity
-		for k, v := range c.spec.origin.vars {
-			ls.ch.SetVar(k, v)
+		if c.spec.origin != nil {
+			for k, v := range c.spec.origin.vars {
+				ls.ch.SetVar(k, v)
+			}
 		}
 		c.bLegs[leg.UUID()] = ls
 		c.node.legStarted()

@@ -2,6 +2,8 @@ package actors
 
 import (
 	"bytes"
+
+	"github.com/asynkron/protoactor-go/actor"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +79,7 @@ func (c *callActor) reinviteAnswered(m *LegReinviteAnswered) {
 
 // relayRequest passes an in-dialog INFO/OPTIONS/MESSAGE/NOTIFY/UPDATE to the other leg; SIP
 // INFO with DTMF also fires a DTMF event.
-func (c *callActor) relayRequest(m *LegRequestReceived) {
+func (c *callActor) relayRequest(ctx actor.Context, m *LegRequestReceived) {
 	from := c.legOf(m.Leg)
 	to := c.partner(from)
 	if from == nil || to == nil {
@@ -90,8 +92,9 @@ func (c *callActor) relayRequest(m *LegRequestReceived) {
 		}
 	}
 	if m.Method == "REFER" {
-		// Transfers are not relayed end to end: the switch is the referee (see README).
-		m.Leg.RespondRequest(m.Seq, 501, "", nil)
+		// The switch is the referee (RFC 3515): it accepts the REFER and does the transfer
+		// itself; the transferee's other party never sees the REFER.
+		c.refer(ctx, from, m)
 		return
 	}
 	c.seq++

@@ -25,6 +25,7 @@ type domainActor struct {
 	accounts map[int64]*actor.PID
 	calls    map[string]*admission // own calls by uuid (children)
 	foreign  map[string]*admission // calls of other domains terminating here (watched)
+	xfers    map[string]*admission // the extra slot of a transfer in progress, by call uuid
 	byPID    map[string]string     // call pid id → uuid, for Terminated
 
 	active      int
@@ -50,6 +51,7 @@ func newDomain(n *Node, id int64) actor.Actor {
 		accounts:    map[int64]*actor.PID{},
 		calls:       map[string]*admission{},
 		foreign:     map[string]*admission{},
+		xfers:       map[string]*admission{},
 		byPID:       map[string]string{},
 		perCustomer: map[int64]int{},
 	}
@@ -94,6 +96,8 @@ func (d *domainActor) common(ctx actor.Context) bool {
 		}
 	case *callEnded:
 		d.release(m.uuid)
+	case *transferDone:
+		d.releaseTransfer(m.uuid)
 	case *releaseCall:
 		d.release(m.uuid)
 	case *actor.Terminated:
@@ -134,6 +138,8 @@ func (d *domainActor) active_(ctx actor.Context) {
 		d.admitOutgoing(ctx, m.req)
 	case *admitCall:
 		d.admitIncoming(ctx, m)
+	case *admitTransfer:
+		d.admitTransfer(ctx, m)
 	case *originateRequest:
 		d.admitOriginate(ctx, m)
 	}
@@ -148,6 +154,8 @@ func (d *domainActor) locked(ctx actor.Context) {
 	case *inviteReceived:
 		d.refuse(m.req, 403, "domain locked", "CALL_REJECTED")
 	case *admitCall:
+		ctx.Respond(&callRefused{code: 403, reason: "domain locked", cause: "CALL_REJECTED"})
+	case *admitTransfer:
 		ctx.Respond(&callRefused{code: 403, reason: "domain locked", cause: "CALL_REJECTED"})
 	case *originateRequest:
 		ctx.Send(m.origin.reply, &originateResult{cause: "CALL_REJECTED"})
@@ -225,8 +233,33 @@ func (d *domainActor) count(a *admission) {
 	}
 }
 
+// admitTransfer grants a call's transfer its second slot (seed 000), or refuses at a limit.
+func (d *domainActor) admitTransfer(ctx actor.Context, m *admitTransfer) {
+	if _, dup := d.xfers[m.uuid]; dup {
+		ctx.Respond(&transferAdmitted{})
+		return
+	}
+	if limit := d.limitCheck(m.customers); limit != "" {
+		d.publishLimit(limit, "transfer", m.uuid)
+		ctx.Respond(&callRefused{code: 503, reason: limit, cause: "NORMAL_CIRCUIT_CONGESTION"})
+		return
+	}
+	a := &admission{uuid: m.uuid, customers: m.customers}
+	d.xfers[m.uuid] = a
+	d.count(a)
+	ctx.Respond(&transferAdmitted{})
+}
+
+func (d *domainActor) releaseTransfer(uuid string) {
+	if a, ok := d.xfers[uuid]; ok {
+		delete(d.xfers, uuid)
+		d.uncount(a)
+	}
+}
+
 // release gives back one admission's counters; unknown uuids are ignored (idempotent).
 func (d *domainActor) release(uuid string) {
+	d.releaseTransfer(uuid)
 	a, ok := d.calls[uuid]
 	if ok {
 		delete(d.calls, uuid)
@@ -238,6 +271,10 @@ func (d *domainActor) release(uuid string) {
 	if a.pid != nil {
 		delete(d.byPID, a.pid.Id)
 	}
+	d.uncount(a)
+}
+
+func (d *domainActor) uncount(a *admission) {
 	d.active--
 	if a.external {
 		d.external--

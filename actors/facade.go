@@ -180,12 +180,25 @@ func (n *Node) Bridge(_ context.Context, scope Scope, a, _ string) error {
 	return fmt.Errorf("uuid_bridge: %w", ErrNotSupported)
 }
 
-// Transfer is not supported yet.
-func (n *Node) Transfer(_ context.Context, scope Scope, uuid, _ string) error {
-	if _, ok := n.channel(scope, uuid); !ok {
+// Transfer connects a leg to another extension of its domain and hangs up its partner
+// (uuid_transfer <uuid> <extension>). The call holds a second slot while the target rings.
+func (n *Node) Transfer(ctx context.Context, scope Scope, uuid, dest string) error {
+	ce, ok := n.channel(scope, uuid)
+	if !ok {
 		return ErrNoSuchChannel
 	}
-	return fmt.Errorf("uuid_transfer: %w", ErrNotSupported)
+	pid, ok := n.calls.Load(ce.callID)
+	if !ok {
+		return ErrNoSuchChannel
+	}
+	res, err := n.system.Root.RequestFuture(pid.(*actor.PID), &transferCommand{leg: uuid, dest: dest}, timeoutOf(ctx, 5*time.Second)).Result()
+	if err != nil {
+		return fmt.Errorf("transfer %s: %w", uuid, err)
+	}
+	if e, ok := res.(error); ok && e != nil {
+		return e
+	}
+	return nil
 }
 
 // Hold puts a leg on hold (or takes it off) with a re-INVITE (uuid_hold).

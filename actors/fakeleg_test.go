@@ -59,14 +59,16 @@ func (l *fakeLeg) deliver(msg any) {
 	s.Deliver(msg)
 }
 
-func (l *fakeLeg) Progress(code int, _ []byte)                { l.record("progress") }
-func (l *fakeLeg) Answer([]byte)                              { l.record("answer") }
-func (l *fakeLeg) Reject(code int, _ string)                  { l.record("reject:" + itoa(code)) }
-func (l *fakeLeg) Cancel()                                    { l.record("cancel") }
-func (l *fakeLeg) Hangup(string)                              { l.record("hangup") }
-func (l *fakeLeg) Reinvite(uint64, []byte)                    { l.record("reinvite") }
-func (l *fakeLeg) RespondReinvite(uint64, int, []byte)        { l.record("respond-reinvite") }
-func (l *fakeLeg) SendRequest(uint64, string, string, []byte) { l.record("request") }
+func (l *fakeLeg) Progress(code int, _ []byte)         { l.record("progress") }
+func (l *fakeLeg) Answer([]byte)                       { l.record("answer") }
+func (l *fakeLeg) Reject(code int, _ string)           { l.record("reject:" + itoa(code)) }
+func (l *fakeLeg) Cancel()                             { l.record("cancel") }
+func (l *fakeLeg) Hangup(string)                       { l.record("hangup") }
+func (l *fakeLeg) Reinvite(uint64, []byte)             { l.record("reinvite") }
+func (l *fakeLeg) RespondReinvite(uint64, int, []byte) { l.record("respond-reinvite") }
+func (l *fakeLeg) SendRequest(uint64, string, string, []byte, ...[2]string) {
+	l.record("request")
+}
 func (l *fakeLeg) RespondRequest(uint64, int, string, []byte) { l.record("respond-request") }
 
 func itoa(n int) string {

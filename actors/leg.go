@@ -33,9 +33,9 @@ type Leg interface {
 	Reinvite(seq uint64, sdp []byte)
 	// RespondReinvite answers a re-INVITE this leg received (LegReinviteReceived).
 	RespondReinvite(seq uint64, code int, sdp []byte)
-	// SendRequest sends an in-dialog request (INFO, OPTIONS, UPDATE without SDP semantics,
-	// MESSAGE…) and reports LegRequestAnswered.
-	SendRequest(seq uint64, method string, contentType string, body []byte)
+	// SendRequest sends an in-dialog request (INFO, OPTIONS, NOTIFY, MESSAGE…) with optional
+	// extra headers and reports LegRequestAnswered.
+	SendRequest(seq uint64, method string, contentType string, body []byte, headers ...[2]string)
 	// RespondRequest answers an in-dialog request this leg received (LegRequestReceived).
 	RespondRequest(seq uint64, code int, contentType string, body []byte)
 }

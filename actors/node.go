@@ -85,6 +85,7 @@ type Node struct {
 	domains  sync.Map // domain id → *actor.PID
 	accounts sync.Map // account id → *actor.PID
 	channels sync.Map // leg uuid → *channelEntry
+	sipCalls sync.Map // SIP Call-ID of a leg → leg uuid (REFER Replaces)
 	calls    sync.Map // call uuid (A-leg uuid) → *actor.PID
 
 	started        time.Time

@@ -38,6 +38,7 @@ type phone struct {
 	reinvite chan *sip.Request
 	infos    chan *sip.Request
 	answered chan *sipgo.DialogServerSession
+	notifies chan *sip.Request
 }
 
 const testSDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
@@ -63,7 +64,7 @@ func newPhone(t *testing.T, ip, identity, domain, pw string) *phone {
 	}
 	p := &phone{t: t, identity: identity, domain: domain, password: pw, ip: ip, port: port, ua: ua, srv: srv, cli: cli,
 		mode: "answer", invites: make(chan *sip.Request, 16), byes: make(chan *sip.Request, 16), cancels: make(chan struct{}, 16),
-		reinvite: make(chan *sip.Request, 16), infos: make(chan *sip.Request, 16), answered: make(chan *sipgo.DialogServerSession, 16)}
+		reinvite: make(chan *sip.Request, 16), infos: make(chan *sip.Request, 16), answered: make(chan *sipgo.DialogServerSession, 16), notifies: make(chan *sip.Request, 16)}
 	p.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: identity, Host: ip, Port: port}}
 	p.dlgSrv = sipgo.NewDialogServerCache(cli, p.contact)
 	p.dlgCli = sipgo.NewDialogClientCache(cli, p.contact)
@@ -79,6 +80,10 @@ func newPhone(t *testing.T, ip, identity, domain, pw string) *phone {
 	})
 	srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
 		p.infos <- req
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.notifies <- req
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
 	go func() { _ = srv.ServeUDP(conn) }()
