@@ -61,6 +61,7 @@ type callActor struct {
 	up        bool // both legs answered and the caller's dialog confirmed
 	xfer      *transfer
 	replacing *attended
+	bridging  *pendingBridge
 	seq       uint64
 	pending   map[uint64]pendingRelay
 	hangupRq  bool
@@ -111,6 +112,22 @@ func (c *callActor) Receive(ctx actor.Context) {
 		return
 	case *transferCommand:
 		c.transferByCommand(ctx, m)
+		return
+	case *bridgeRequest:
+		c.bridgeByCommand(ctx, &m.cmd, m.other)
+		return
+	case *takeLeg:
+		c.giveLeg(ctx, m)
+		return
+	case *handedOver:
+		switch {
+		case c.bridging != nil:
+			c.bridgeTaken(ctx, m)
+		case c.replacing != nil:
+			c.tookOver(ctx, m)
+		default:
+			m.ls.leg.Hangup("NORMAL_CLEARING")
+		}
 		return
 	case *controlCommand:
 		// Variables can be set at any time; media operations need the call to be up.
@@ -359,8 +376,6 @@ func (c *callActor) inCall(ctx actor.Context) {
 		c.requestAnswered(m)
 	case *takeOver:
 		c.handOver(ctx, m)
-	case *handedOver:
-		c.tookOver(ctx, m)
 	case *callRefused:
 		c.replacing = nil
 	case *hangupCommand:

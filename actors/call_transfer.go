@@ -410,3 +410,101 @@ func (c *callActor) tookOver(ctx actor.Context, m *handedOver) {
 	c.bridgedLegs(z)
 	c.node.trackChannel(z.ch, c.uuid)
 }
+
+type (
+	// bridgeCommand is uuid_bridge <a> <b>, sent to the call that owns leg a.
+	bridgeCommand struct{ a, b string }
+	// bridgeRequest carries a bridgeCommand with the PID of the call that owns leg b.
+	bridgeRequest struct {
+		cmd   bridgeCommand
+		other *actor.PID
+	}
+	// takeLeg asks the call that owns leg to hand it over (uuid_bridge); its partner, if any,
+	// is hung up and that call ends.
+	takeLeg struct{ leg string }
+)
+
+// bridgeByCommand starts uuid_bridge: fetch leg b from its call, then bridge it with leg a.
+func (c *callActor) bridgeByCommand(ctx actor.Context, m *bridgeCommand, other *actor.PID) {
+	a := c.legByUUID(m.a)
+	if a == nil || c.finished || !c.up {
+		ctx.Respond(ErrNoSuchChannel)
+		return
+	}
+	if other.Equal(ctx.Self()) {
+		if c.partner(a) != nil && c.partner(a).ch.UUID == m.b {
+			ctx.Respond(nil) // already bridged together
+			return
+		}
+		ctx.Respond(ErrInvalidRequest)
+		return
+	}
+	c.bridging = &pendingBridge{keep: a, reply: ctx.Sender()}
+	ctx.Request(other, &takeLeg{leg: m.b})
+}
+
+// pendingBridge is a uuid_bridge waiting for the other call's leg.
+type pendingBridge struct {
+	keep  *legState
+	reply *actor.PID
+}
+
+// giveLeg runs in the call that owns the requested leg.
+func (c *callActor) giveLeg(ctx actor.Context, m *takeLeg) {
+	ls := c.legByUUID(m.leg)
+	if ls == nil || !c.up || c.finished {
+		ctx.Respond(ErrNoSuchChannel)
+		return
+	}
+	partner := c.partner(ls)
+	acct := c.accountOf(ls)
+	if ls == c.a {
+		c.a = nil
+	} else {
+		delete(c.bLegs, ls.ch.UUID)
+	}
+	if c.bridged == ls {
+		c.bridged = nil
+	}
+	ctx.Respond(&handedOver{ls: ls, acct: acct})
+	if partner != nil {
+		partner.leg.Hangup("NORMAL_CLEARING")
+	}
+	c.finish(ctx, "NORMAL_CLEARING", 200, "system")
+}
+
+// bridgeTaken completes uuid_bridge once the other call handed its leg over.
+func (c *callActor) bridgeTaken(ctx actor.Context, m *handedOver) {
+	p := c.bridging
+	c.bridging = nil
+	if c.finished || p.keep.ended {
+		m.ls.leg.Hangup("NORMAL_CLEARING")
+		c.node.system.Root.Send(p.reply, ErrNoSuchChannel)
+		return
+	}
+	b := m.ls
+	b.leg.Bind(callSink{ctx.ActorSystem().Root, ctx.Self()})
+	b.ch.CallUUID = c.uuid
+	if old := c.partner(p.keep); old != nil {
+		old.leg.Hangup("NORMAL_CLEARING")
+		c.legGone(old, "NORMAL_CLEARING")
+	}
+	c.bLegs[b.ch.UUID] = b
+	c.callee = m.acct
+	keepSDP, bSDP := p.keep.leg.Info().SDP, b.leg.Info().SDP
+	c.seq++
+	c.pending[c.seq] = pendingRelay{}
+	p.keep.leg.Reinvite(c.seq, bSDP)
+	c.seq++
+	c.pending[c.seq] = pendingRelay{}
+	b.leg.Reinvite(c.seq, keepSDP)
+	delete(c.bLegs, p.keep.ch.UUID)
+	c.a, c.bridged = p.keep, b
+	c.bridgedLegs(b)
+	c.node.trackChannel(b.ch, c.uuid)
+	c.behavior.Become(c.inCall)
+	c.node.system.Root.Send(p.reply, &bridgeOK{})
+}
+
+// bridgeOK answers a successful uuid_bridge.
+type bridgeOK struct{}

@@ -172,12 +172,28 @@ func (n *Node) HangupAll(ctx context.Context, scope Scope, cause, varName, varVa
 	return count
 }
 
-// Bridge is not supported yet (needs media anchoring or re-INVITE juggling).
-func (n *Node) Bridge(_ context.Context, scope Scope, a, _ string) error {
-	if _, ok := n.channel(scope, a); !ok {
+// Bridge connects two legs of different calls (uuid_bridge): leg b leaves its call (whose other
+// leg, if any, is hung up) and replaces leg a's partner; both get a re-INVITE with the other's
+// media. Two parked originate legs are the usual case.
+func (n *Node) Bridge(ctx context.Context, scope Scope, a, b string) error {
+	ca, okA := n.channel(scope, a)
+	cb, okB := n.channel(scope, b)
+	if !okA || !okB {
 		return ErrNoSuchChannel
 	}
-	return fmt.Errorf("uuid_bridge: %w", ErrNotSupported)
+	pa, okA := n.calls.Load(ca.callID)
+	pb, okB := n.calls.Load(cb.callID)
+	if !okA || !okB {
+		return ErrNoSuchChannel
+	}
+	res, err := n.system.Root.RequestFuture(pa.(*actor.PID), &bridgeRequest{cmd: bridgeCommand{a: a, b: b}, other: pb.(*actor.PID)}, timeoutOf(ctx, 10*time.Second)).Result()
+	if err != nil {
+		return fmt.Errorf("bridge %s %s: %w", a, b, err)
+	}
+	if e, ok := res.(error); ok && e != nil {
+		return e
+	}
+	return nil
 }
 
 // Transfer connects a leg to another extension of its domain and hangs up its partner

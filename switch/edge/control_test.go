@@ -93,3 +93,41 @@ func TestOriginateAndKill(t *testing.T) {
 		}
 	})
 }
+
+// TestUUIDBridgeParkedLegs originates two parked calls and bridges them (uuid_bridge).
+func TestUUIDBridgeParkedLegs(t *testing.T) {
+	s := startSwitch(t, switchOpts{})
+	tn := s.tenant("acme.example", "10001", "001", "100", "101")
+	a := newPhone(t, "127.0.0.3", identity("001", "100"), "acme.example", password("100"))
+	b := newPhone(t, "127.0.0.4", identity("001", "101"), "acme.example", password("101"))
+	register(t, s, a, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	op := actors.Scope{}
+	ua, err := s.node.Originate(ctx, op, actors.OriginateRequest{Endpoint: "user/100@acme.example", Destination: "&park()"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ub, err := s.node.Originate(ctx, op, actors.OriginateRequest{Endpoint: "user/101@acme.example", Destination: "&park()"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recvOr(t, a.invites, "INVITE at A")
+	recvOr(t, b.invites, "INVITE at B")
+	s.waitLimits(tn.domain.ID, func(l actors.DomainLimits) bool { return l.ActiveCalls == 2 })
+	if err := s.node.Bridge(ctx, op, ua, ub); err != nil {
+		t.Fatalf("uuid_bridge: %v", err)
+	}
+	recvOr(t, a.reinvite, "re-INVITE at A")
+	recvOr(t, b.reinvite, "re-INVITE at B")
+	s.waitLimits(tn.domain.ID, func(l actors.DomainLimits) bool { return l.ActiveCalls == 1 })
+	if calls := s.node.Calls(op); len(calls) != 1 || calls[0].B == nil || calls[0].B.UUID != ub {
+		t.Fatalf("show calls after uuid_bridge: %+v", calls)
+	}
+	if err := s.node.Hangup(ctx, op, ua, ""); err != nil {
+		t.Fatal(err)
+	}
+	recvOr(t, a.byes, "BYE at A")
+	recvOr(t, b.byes, "BYE at B")
+	s.waitLimits(tn.domain.ID, func(l actors.DomainLimits) bool { return l.ActiveCalls == 0 })
+}

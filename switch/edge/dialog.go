@@ -139,9 +139,9 @@ func (x *dialogIndex) len() int {
 	return len(x.legs)
 }
 
-// respond answers a request statelessly-simple through its transaction.
+// respond answers a request through its transaction.
 func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
-	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	res := sip.NewResponseFromRequest(req, code, phrase(code, reason), nil)
 	for _, h := range hdrs {
 		res.AppendHeader(h)
 	}
@@ -160,3 +160,25 @@ func tagOf(p sip.HeaderParams) string {
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// reasonPhrases are RFC 3261 §21's reason phrases for the codes the switch sends.
+var reasonPhrases = map[int]string{
+	100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued", 183: "Session Progress",
+	200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+	405: "Method Not Allowed", 406: "Not Acceptable", 407: "Proxy Authentication Required", 408: "Request Timeout",
+	410: "Gone", 415: "Unsupported Media Type", 416: "Unsupported URI Scheme", 420: "Bad Extension",
+	423: "Interval Too Brief", 480: "Temporarily Unavailable", 481: "Call/Transaction Does Not Exist",
+	483: "Too Many Hops", 484: "Address Incomplete", 486: "Busy Here", 487: "Request Terminated",
+	488: "Not Acceptable Here", 489: "Bad Event", 491: "Request Pending", 500: "Server Internal Error",
+	501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Server Time-out",
+	505: "Version Not Supported", 600: "Busy Everywhere", 603: "Decline", 604: "Does Not Exist Anywhere",
+	606: "Not Acceptable",
+}
+
+// phrase returns reason, or the RFC phrase for code when reason is empty.
+func phrase(code int, reason string) string {
+	if reason != "" {
+		return reason
+	}
+	return reasonPhrases[code]
+}

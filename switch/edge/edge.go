@@ -104,6 +104,10 @@ func New(opts Options) (*Edge, error) {
 	sip.SetDefaultLogger(slogger)
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(opts.UserAgent),
+		// The switch addresses peers by IP (binding sources, Via received/rport); it never
+		// resolves names from requests, so an attacker's Via host cannot make it query DNS or
+		// connect elsewhere.
+		sipgo.WithUserAgentDNSResolver(noDNS),
 		sipgo.WithUserAgentTransportLayerOptions(
 			sip.WithTransportLayerLogger(slogger),
 			sip.WithTransportLayerReadFilter(e.readFilter),
@@ -123,6 +127,11 @@ func New(opts Options) (*Edge, error) {
 	e.registerHandlers()
 	return e, nil
 }
+
+// noDNS is a resolver that refuses every lookup without sending anything.
+var noDNS = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+	return nil, errors.New("dns lookups are disabled in the switch")
+}}
 
 func maxLevel(a, b zerolog.Level) zerolog.Level {
 	if a > b {

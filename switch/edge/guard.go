@@ -2,10 +2,14 @@ package edge
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,12 +32,15 @@ type guard struct {
 	droppedFlood   atomic.Uint64
 	droppedScanner atomic.Uint64
 	malformed      atomic.Uint64
+	parser         *sip.Parser
+	streams        *streamFramer
 	onFlood        func(ip netip.Addr)
 	onBan          func(ip netip.Addr, reason string)
 }
 
 func newGuard(o SecurityOptions, log zerolog.Logger) (*guard, error) {
-	g := &guard{log: log}
+	g := &guard{log: log, parser: sip.NewParser()}
+	g.streams = newStreamFramer(g.screen)
 	for _, a := range o.Allowlist {
 		p, err := parsePrefix(a)
 		if err != nil {
@@ -112,53 +119,264 @@ func (g *guard) failed(ip netip.Addr, reason string) {
 
 var scannerAgents = [][]byte{[]byte("friendly-scanner"), []byte("sipvicious"), []byte("sipcli"), []byte("pplsip"), []byte("vaxsipuseragent")}
 
-// isScanner reports a known scanner User-Agent in a raw message.
+// isScanner reports a known scanner User-Agent (RELIABILITY F3) in a raw message. It scans
+// the header lines in place, without copying or lower-casing the datagram.
 func isScanner(data []byte) bool {
-	i := bytes.Index(bytes.ToLower(data), []byte("\nuser-agent:"))
-	if i < 0 {
+	head := data
+	if i := bytes.Index(data, []byte("\r\n\r\n")); i >= 0 {
+		head = data[:i]
+	}
+	for len(head) > 0 {
+		i := bytes.IndexByte(head, '\n')
+		if i < 0 {
+			return false
+		}
+		head = head[i+1:]
+		const name = "user-agent"
+		if len(head) <= len(name) || !asciiPrefixFold(head, name) {
+			continue
+		}
+		rest := bytes.TrimLeft(head[len(name):], " \t")
+		if len(rest) == 0 || rest[0] != ':' {
+			continue
+		}
+		line := rest[1:]
+		if j := bytes.IndexByte(line, '\n'); j >= 0 {
+			line = line[:j]
+		}
+		for _, s := range scannerAgents {
+			if containsFold(line, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// asciiPrefixFold reports whether b starts with the lower-case ASCII prefix p, ignoring case.
+func asciiPrefixFold(b []byte, p string) bool {
+	if len(b) < len(p) {
 		return false
 	}
-	line := data[i+12:]
-	if j := bytes.IndexByte(line, '\n'); j >= 0 {
-		line = line[:j]
+	for i := 0; i < len(p); i++ {
+		if lower(b[i]) != p[i] {
+			return false
+		}
 	}
-	line = bytes.ToLower(line)
-	for _, s := range scannerAgents {
-		if bytes.Contains(line, s) {
+	return true
+}
+
+// containsFold reports whether b contains the lower-case ASCII needle, ignoring case.
+func containsFold(b, needle []byte) bool {
+	for i := 0; i+len(needle) <= len(b); i++ {
+		if asciiPrefixFold(b[i:], string(needle)) {
 			return true
 		}
 	}
 	return false
 }
 
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + ('a' - 'A')
+	}
+	return c
+}
+
 // readFilter runs on every datagram/segment before sipgo parses it. Returning nil drops it.
-// It must never return an error: sipgo would stop reading the socket.
+// It returns an error only to make sipgo close a TCP connection whose framing is broken.
 func (e *Edge) readFilter(props sip.TransportReadProps, data []byte) ([]byte, error) {
 	ip := addrIP(props.RemoteAddr)
 	if e.log.Debug().Enabled() {
-		e.log.Debug().Str("transport", props.Transport).Str("from", props.RemoteAddr.String()).Int("bytes", len(data)).Msg("sip read")
+		e.log.Debug().Str("transport", props.Transport).Str("from", addrString(props.RemoteAddr)).Int("bytes", len(data)).Msg("sip read")
 	}
 	if !e.guard.admit(ip, time.Now()) {
 		return nil, nil
 	}
-	if props.Transport != "UDP" {
-		return data, nil
-	}
-	if isScanner(data) {
-		e.guard.droppedScanner.Add(1)
-		return nil, nil
-	}
-	if len(bytes.Trim(data, "\r\n\x00 ")) == 0 {
-		return data, nil // keepalive
-	}
-	if _, err := e.parser.ParseSIP(data); err != nil {
-		e.guard.malformed.Add(1)
-		if reply := malformedReply(data, err); reply != nil && e.udpConn != nil {
-			_, _ = e.udpConn.WriteTo(reply, props.RemoteAddr)
-		}
-		return nil, nil
+	switch props.Transport {
+	case "UDP":
+		return e.filterDatagram(props, data), nil
+	case "TCP":
+		return e.guard.streams.filter(props, data, time.Now(), e.writeStream)
 	}
 	return data, nil
+}
+
+// writeStream writes a stateless reply on the TCP connection a message came in on.
+func (e *Edge) writeStream(props sip.TransportReadProps, reply []byte) {
+	if props.RemoteAddr == nil {
+		return
+	}
+	c, err := e.ua.TransportLayer().GetConnection("tcp", props.RemoteAddr.String())
+	if err != nil {
+		return
+	}
+	if w, ok := c.(io.Writer); ok {
+		_, _ = w.Write(reply)
+	}
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+// filterDatagram screens one UDP datagram: keepalives pass, rejected requests are answered
+// statelessly to the packet's source, and accepted requests get rport forced on their top Via
+// so every answer goes back where the packet came from (RELIABILITY F6).
+func (e *Edge) filterDatagram(props sip.TransportReadProps, data []byte) []byte {
+	if len(bytes.Trim(data, "\r\n\x00 ")) == 0 {
+		return data // keepalive
+	}
+	reply, pass := e.guard.screen(data)
+	if reply != nil && e.udpConn != nil && props.RemoteAddr != nil {
+		_, _ = e.udpConn.WriteTo(reply, props.RemoteAddr)
+	}
+	if !pass {
+		return nil
+	}
+	return forceRport(data)
+}
+
+// screen decides one complete message: pass it to sipgo, or drop it with an optional stateless
+// reply. Scanner traffic is dropped silently; the request line is checked raw first (sipgo
+// upper-cases methods and refuses unknown URI schemes, RFC 4475 intmeth/novelsc); then the
+// message must parse. Responses that do not parse are dropped without an answer.
+func (g *guard) screen(msg []byte) (reply []byte, pass bool) {
+	if isScanner(msg) {
+		g.droppedScanner.Add(1)
+		return nil, false
+	}
+	line := msg
+	if i := bytes.IndexByte(msg, '\n'); i >= 0 {
+		line = msg[:i]
+	}
+	isResponse := bytes.HasPrefix(line, []byte("SIP/"))
+	if !isResponse {
+		if p := checkRequestLine(bytes.TrimSuffix(line, []byte("\r"))); p != nil {
+			g.malformed.Add(1)
+			return statelessReply(msg, p.code, p.reason, p.raw...), false
+		}
+	}
+	if _, err := g.parser.ParseSIP(msg); err != nil {
+		g.malformed.Add(1)
+		if isResponse {
+			return nil, false
+		}
+		return malformedReply(msg, err), false
+	}
+	return nil, true
+}
+
+// forceRport adds an empty rport parameter to the top Via of a request that lacks one, like
+// Kamailio's force_rport(): sipgo then answers to the packet's source address and port instead
+// of the sent-by in the Via. Responses and messages without a Via are returned unchanged.
+func forceRport(data []byte) []byte {
+	line := data
+	if i := bytes.Index(data, []byte("\r\n")); i >= 0 {
+		line = data[:i]
+	}
+	if !requestLineOK(line) {
+		return data
+	}
+	head := data
+	if i := bytes.Index(data, []byte("\r\n\r\n")); i >= 0 {
+		head = data[:i+2]
+	}
+	pos := 0
+	for {
+		i := bytes.Index(head[pos:], []byte("\r\n"))
+		if i < 0 {
+			return data
+		}
+		pos += i + 2
+		v := viaValueStart(head[pos:])
+		if v < 0 {
+			continue
+		}
+		start := pos + v
+		if !asciiPrefixFold(bytes.TrimLeft(head[start:], " \t"), "sip/2.0/") {
+			return data // leave odd Vias to sipgo as they are
+		}
+		end := firstValueEnd(head, start)
+		if hasParam(head[start:end], "rport") {
+			return data
+		}
+		for end > start && (head[end-1] == ' ' || head[end-1] == '\t' || head[end-1] == '\r' || head[end-1] == '\n') {
+			end--
+		}
+		out := make([]byte, 0, len(data)+len(";rport"))
+		out = append(out, data[:end]...)
+		out = append(out, ";rport"...)
+		return append(out, data[end:]...)
+	}
+}
+
+// viaValueStart returns the offset of the value of a Via header ("Via" or "v", any case, LWS
+// before the colon) starting at line, or -1 when line is another header.
+func viaValueStart(line []byte) int {
+	n := 0
+	switch {
+	case asciiPrefixFold(line, "via"):
+		n = 3
+	case asciiPrefixFold(line, "v"):
+		n = 1
+	default:
+		return -1
+	}
+	for n < len(line) && (line[n] == ' ' || line[n] == '\t') {
+		n++
+	}
+	if n >= len(line) || line[n] != ':' {
+		return -1
+	}
+	return n + 1
+}
+
+// firstValueEnd returns where the first comma-separated value of the header whose value
+// starts at head[start] ends: at a comma outside quotes or at the CRLF that ends the header
+// (a CRLF followed by SP/HT is folding and continues it).
+func firstValueEnd(head []byte, start int) int {
+	quoted := false
+	for i := start; i < len(head); i++ {
+		switch c := head[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			return i
+		case c == '\r' && i+1 < len(head) && head[i+1] == '\n':
+			if i+2 >= len(head) || (head[i+2] != ' ' && head[i+2] != '\t') {
+				return i
+			}
+		}
+	}
+	return len(head)
+}
+
+// hasParam reports whether a header value carries the parameter name (";name", LWS allowed
+// around the semicolon, followed by "=", ";", LWS or the end).
+func hasParam(v []byte, name string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] != ';' {
+			continue
+		}
+		j := i + 1
+		for j < len(v) && (v[j] == ' ' || v[j] == '\t' || v[j] == '\r' || v[j] == '\n') {
+			j++
+		}
+		if !asciiPrefixFold(v[j:], name) {
+			continue
+		}
+		k := j + len(name)
+		if k == len(v) || bytes.IndexByte([]byte("=; \t\r\n,"), v[k]) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func addrIP(a net.Addr) netip.Addr {
@@ -180,60 +398,205 @@ func addrIP(a net.Addr) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-// malformedReply builds a stateless 400 for a request sipgo cannot parse, copying the
-// headers a response needs (Via, From, To, Call-ID, CSeq) verbatim from the raw text.
-// Responses (and anything without a request line or those headers) get no reply.
-func malformedReply(data []byte, perr error) []byte {
-	text := string(data)
-	end := strings.Index(text, "\r\n\r\n")
-	if end < 0 {
-		end = strings.Index(text, "\n\n")
+// maxStreamMessage bounds one SIP message on a stream (sipgo's ParseMaxMessageLength).
+const maxStreamMessage = 65535
+
+// pendingTTL is how long the partial message of a silent connection is kept; sipgo closes
+// such connections on its own read timeout, and this is only the memory bound.
+const pendingTTL = 2 * time.Minute
+
+// errStreamFraming makes sipgo close a TCP connection whose framing cannot be trusted.
+var errStreamFraming = errors.New("sip stream framing error")
+
+// streamFramer frames TCP byte streams into messages before sipgo sees them, so that each
+// message can be screened like a datagram and answered (400, 416, 501, 505) instead of
+// sipgo closing the connection on the first parse error. Framing errors (no, negative,
+// conflicting or oversize Content-Length: RFC 4475 ncl, mcl01) get a 400 and then the
+// connection is closed; an incomplete body (clerr) waits for more bytes.
+type streamFramer struct {
+	screen    func(msg []byte) (reply []byte, pass bool)
+	mu        sync.Mutex
+	pending   map[string]*pendingStream
+	lastSweep time.Time
+}
+
+// pendingStream is the unfinished message of one connection. addr is the connection's
+// RemoteAddr value: a new connection reusing the same address pair gets a new one.
+type pendingStream struct {
+	addr     net.Addr
+	buf      []byte
+	seen     time.Time
+	poisoned bool // a framing error followed messages already handed to sipgo: close on the next read
+}
+
+func newStreamFramer(screen func([]byte) ([]byte, bool)) *streamFramer {
+	return &streamFramer{screen: screen, pending: map[string]*pendingStream{}}
+}
+
+// filter takes one TCP read and returns the complete, accepted messages in it (nil while a
+// message is incomplete). Replies go out through write. A non-nil error closes the connection.
+func (f *streamFramer) filter(props sip.TransportReadProps, data []byte, now time.Time, write func(sip.TransportReadProps, []byte)) ([]byte, error) {
+	key := addrString(props.LocalAddr) + "|" + addrString(props.RemoteAddr)
+	f.mu.Lock()
+	p := f.pending[key]
+	if p != nil {
+		delete(f.pending, key)
+		if p.addr != props.RemoteAddr {
+			p = nil // a new connection on a reused address pair
+		}
 	}
-	if end < 0 {
-		end = len(text)
+	f.mu.Unlock()
+	if p != nil && p.poisoned {
+		return nil, fmt.Errorf("%w: after an earlier framing error", errStreamFraming)
 	}
-	lines := strings.Split(strings.ReplaceAll(text[:end], "\r\n", "\n"), "\n")
-	if len(lines) == 0 || strings.HasPrefix(lines[0], "SIP/") {
-		return nil
+
+	buf := data
+	if p != nil {
+		buf = append(p.buf, data...)
 	}
-	need := map[string]string{"via": "", "from": "", "to": "", "call-id": "", "cseq": ""}
-	short := map[string]string{"v": "via", "f": "from", "t": "to", "i": "call-id"}
-	var out []string
-	for _, l := range lines[1:] {
-		name, _, ok := strings.Cut(l, ":")
+	var out []byte
+	whole := p == nil // every byte so far is passed unchanged: data can be returned as is
+	rest := buf
+	for len(rest) > 0 {
+		skip := 0
+		for skip+1 < len(rest) && rest[skip] == '\r' && rest[skip+1] == '\n' {
+			skip += 2
+		}
+		if skip == len(rest) {
+			break // CRLF keepalives: sipgo answers a double CRLF with a pong
+		}
+		hdrEnd := bytes.Index(rest[skip:], []byte("\r\n\r\n"))
+		if hdrEnd < 0 {
+			if len(rest) > maxStreamMessage {
+				if reply := statelessReply(rest[skip:], 400, "Bad Request", `Warning: 399 switchyard "Message too large"`); reply != nil {
+					write(props, reply)
+				}
+				return nil, fmt.Errorf("%w: header section over %d bytes", errStreamFraming, maxStreamMessage)
+			}
+			break
+		}
+		head := rest[skip : skip+hdrEnd+2]
+		cl, err := streamContentLength(head)
+		if err == nil && skip+hdrEnd+4+cl > maxStreamMessage {
+			err = fmt.Errorf("message of %d bytes is over %d", skip+hdrEnd+4+cl, maxStreamMessage)
+		}
+		if err != nil {
+			if reply := statelessReply(head, 400, "Bad Request", `Warning: 399 switchyard "`+err.Error()+`"`); reply != nil {
+				write(props, reply)
+			}
+			if len(out) == 0 {
+				return nil, fmt.Errorf("%w: %v", errStreamFraming, err)
+			}
+			// Hand over the messages before the error; the connection closes on its next read.
+			f.mu.Lock()
+			f.pending[key] = &pendingStream{addr: props.RemoteAddr, seen: now, poisoned: true}
+			f.sweep(now)
+			f.mu.Unlock()
+			return out, nil
+		}
+		total := skip + hdrEnd + 4 + cl
+		if len(rest) < total {
+			break
+		}
+		reply, pass := f.screen(rest[skip:total])
+		if reply != nil {
+			write(props, reply)
+		}
+		if pass {
+			out = append(out, rest[:total]...)
+		} else {
+			whole = false
+		}
+		rest = rest[total:]
+	}
+	if len(rest) > 0 && bytes.Count(rest, []byte("\r\n"))*2 != len(rest) {
+		// Keep the unfinished message (a copy: sipgo reuses data's buffer).
+		f.mu.Lock()
+		f.pending[key] = &pendingStream{addr: props.RemoteAddr, buf: append([]byte(nil), rest...), seen: now}
+		f.sweep(now)
+		f.mu.Unlock()
+		whole = false
+	}
+	if whole {
+		return data, nil
+	}
+	return out, nil
+}
+
+// sweep forgets partial messages of connections silent for pendingTTL (closed mid-message).
+// Called with f.mu held.
+func (f *streamFramer) sweep(now time.Time) {
+	if now.Sub(f.lastSweep) < pendingTTL/4 {
+		return
+	}
+	f.lastSweep = now
+	for k, p := range f.pending {
+		if now.Sub(p.seen) > pendingTTL {
+			delete(f.pending, k)
+		}
+	}
+}
+
+// pendingStreams is the number of connections with a partial message (for tests and stats).
+func (f *streamFramer) pendingStreams() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.pending)
+}
+
+// streamContentLength reads the Content-Length ("l" compact) of a raw header section ending
+// in CRLF. On a stream it is mandatory (RFC 3261 §18.3); negative, non-numeric or repeated
+// with different values is a framing error (RFC 4475 ncl, mcl01).
+func streamContentLength(head []byte) (int, error) {
+	found := -1
+	for len(head) > 0 {
+		i := bytes.Index(head, []byte("\r\n"))
+		if i < 0 {
+			break
+		}
+		line := head[:i]
+		head = head[i+2:]
+		name, val, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
 		}
-		n := strings.ToLower(strings.TrimSpace(name))
-		if s, ok := short[n]; ok {
-			n = s
+		name = bytes.TrimRight(name, " \t")
+		if !bytes.EqualFold(name, []byte("content-length")) && !bytes.EqualFold(name, []byte("l")) {
+			continue
 		}
-		if v, ok := need[n]; ok && (v == "" || n == "via") {
-			need[n] = "x"
-			out = append(out, strings.TrimRight(l, "\r"))
+		for len(head) > 0 && (head[0] == ' ' || head[0] == '\t') { // folded value
+			j := bytes.Index(head, []byte("\r\n"))
+			if j < 0 {
+				j = len(head)
+			}
+			val = append(append([]byte(nil), val...), head[:j]...)
+			head = head[min(j+2, len(head)):]
 		}
+		v := strings.TrimSpace(string(val))
+		n, err := strconv.ParseUint(v, 10, 31)
+		if err != nil || v == "" || v[0] == '+' {
+			return 0, fmt.Errorf("bad Content-Length %s", truncate(v, 20))
+		}
+		if found >= 0 && int(n) != found {
+			return 0, errors.New("conflicting Content-Length values")
+		}
+		found = int(n)
 	}
-	for _, k := range []string{"via", "from", "to", "call-id", "cseq"} {
-		if need[k] == "" {
-			return nil
-		}
+	if found < 0 {
+		return 0, errors.New("missing Content-Length")
 	}
-	warn := strings.Map(func(r rune) rune {
-		if r == '"' || r < 0x20 || r > 0x7e {
-			return ' '
+	return found, nil
+}
+
+func truncate(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < 0x20 || r > 0x7e {
+			return '?'
 		}
 		return r
-	}, perr.Error())
-	if len(warn) > 100 {
-		warn = warn[:100]
+	}, s)
+	if len(s) > n {
+		return s[:n]
 	}
-	var b strings.Builder
-	b.WriteString("SIP/2.0 400 Bad Request\r\n")
-	for _, l := range out {
-		b.WriteString(l)
-		b.WriteString("\r\n")
-	}
-	b.WriteString("Warning: 399 switchyard \"Malformed request: " + warn + "\"\r\n")
-	b.WriteString("Content-Length: 0\r\n\r\n")
-	return []byte(b.String())
+	return s
 }

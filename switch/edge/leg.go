@@ -183,9 +183,12 @@ func (l *legBase) Reinvite(seq uint64, sdp []byte) {
 }
 
 // SendRequest sends an in-dialog non-INVITE request and reports its final code.
-func (l *legBase) SendRequest(seq uint64, method, contentType string, body []byte) {
+func (l *legBase) SendRequest(seq uint64, method, contentType string, body []byte, headers ...[2]string) {
 	l.enqueue(func() {
 		req := l.e.newRequest(&l.d, sip.RequestMethod(method), body, contentType)
+		for _, h := range headers {
+			req.AppendHeader(sip.NewHeader(h[0], h[1]))
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 		code := l.e.do(ctx, req)
 		cancel()
@@ -236,7 +239,7 @@ func (l *legBase) onRequest(req *sip.Request, tx sip.ServerTransaction) {
 		ch, seq := l.expect()
 		l.deliver(&actors.LegReinviteReceived{Leg: l.self, Seq: seq, SDP: append([]byte(nil), req.Body()...)})
 		r := l.await(ch, seq, 30*time.Second)
-		res := sip.NewResponseFromRequest(req, r.code, "", nil)
+		res := sip.NewResponseFromRequest(req, r.code, phrase(r.code, ""), nil)
 		if r.code >= 200 && r.code < 300 {
 			res.AppendHeader(l.e.contact(l.d.transport))
 			if len(r.body) > 0 {
@@ -259,7 +262,7 @@ func (l *legBase) onRequest(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	l.deliver(msg)
 	r := l.await(ch, seq, 30*time.Second)
-	res := sip.NewResponseFromRequest(req, r.code, "", r.body)
+	res := sip.NewResponseFromRequest(req, r.code, phrase(r.code, ""), r.body)
 	if len(r.body) > 0 && r.contentType != "" {
 		res.AppendHeader(sip.NewHeader("Content-Type", r.contentType))
 	}

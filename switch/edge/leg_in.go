@@ -84,7 +84,7 @@ func (l *inLeg) serve() {
 func (l *inLeg) closeFinal() { l.finalOnce.Do(func() { close(l.final) }) }
 
 func (l *inLeg) response(code int, sdp []byte) *sip.Response {
-	res := sip.NewResponseFromRequest(l.req, code, "", nil)
+	res := sip.NewResponseFromRequest(l.req, code, phrase(code, ""), nil)
 	if code > 100 && code < 300 {
 		res.AppendHeader(l.e.contact(l.d.transport))
 	}

@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"bytes"
+	"strconv"
 	"strings"
 
 	"github.com/emiago/sipgo"
@@ -22,6 +24,7 @@ type problem struct {
 	code   int
 	reason string
 	hdrs   []sip.Header
+	raw    []string // header lines for a stateless reply built from raw text
 }
 
 // validate applies the checks sipgo's lenient parser leaves to us (RELIABILITY A.6, the
@@ -98,6 +101,80 @@ func validate(req *sip.Request) *problem {
 	return nil
 }
 
+// checkRequestLine checks a raw request line ("METHOD SP Request-URI SP SIP-Version", no CRLF)
+// for what sipgo cannot report faithfully: it upper-cases methods (RFC 4475 intmeth: methods
+// are case-sensitive) and refuses unknown URI schemes at parse time (novelsc must get 416; only sip and sips are served).
+// A line that is not exactly three well-formed elements is left to the parser (400); nil means
+// nothing to report here.
+func checkRequestLine(line []byte) *problem {
+	method, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok || !isToken(method) {
+		return nil
+	}
+	uri, version, ok := bytes.Cut(rest, []byte(" "))
+	if !ok || len(uri) == 0 || bytes.ContainsAny(version, " \t") || len(version) == 0 {
+		return nil
+	}
+	if !bytes.Equal(version, []byte("SIP/2.0")) {
+		if !bytes.HasPrefix(version, []byte("SIP/")) {
+			return nil
+		}
+		return &problem{code: 505, reason: "Version Not Supported"}
+	}
+	if !knownMethods[string(method)] {
+		return &problem{code: 501, reason: "Not Implemented", raw: []string{"Allow: " + allowed}}
+	}
+	scheme, _, ok := bytes.Cut(uri, []byte(":"))
+	if !ok || !isScheme(scheme) {
+		return nil
+	}
+	switch strings.ToLower(string(scheme)) {
+	case "sip", "sips":
+		return nil
+	}
+	return &problem{code: 416, reason: "Unsupported URI Scheme"}
+}
+
+// requestLineOK reports a well-formed request line: a token method, a non-empty Request-URI
+// and SIP/2.0, separated by single spaces.
+func requestLineOK(line []byte) bool {
+	method, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok || !isToken(method) {
+		return false
+	}
+	uri, version, ok := bytes.Cut(rest, []byte(" "))
+	return ok && len(uri) > 0 && bytes.IndexByte(uri, ' ') < 0 && bytes.Equal(version, []byte("SIP/2.0"))
+}
+
+// isToken reports an RFC 3261 token (alphanum and -.!%*_+`'~).
+func isToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !isAlnum(c) && strings.IndexByte("-.!%*_+`'~", c) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// isScheme reports an RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+func isScheme(b []byte) bool {
+	if len(b) == 0 || !isAlpha(b[0]) {
+		return false
+	}
+	for _, c := range b[1:] {
+		if !isAlnum(c) && c != '+' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+func isAlnum(c byte) bool { return isAlpha(c) || (c >= '0' && c <= '9') }
+
 func addressScheme(h sip.Header) string {
 	switch v := h.(type) {
 	case *sip.ToHeader:
@@ -127,4 +204,93 @@ func (e *Edge) guarded(h sipgo.RequestHandler) sipgo.RequestHandler {
 		}
 		h(req, tx)
 	}
+}
+
+// malformedReply builds a stateless 400 for a request that does not parse, with the parse
+// error in a Warning header. It returns nil when no reply can be built.
+func malformedReply(data []byte, perr error) []byte {
+	warn := strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < 0x20 || r > 0x7e {
+			return ' '
+		}
+		return r
+	}, perr.Error())
+	if len(warn) > 100 {
+		warn = warn[:100]
+	}
+	return statelessReply(data, 400, "Bad Request", `Warning: 399 switchyard "Malformed request: `+warn+`"`)
+}
+
+// statelessReply builds a response to a raw request, copying the headers a response needs
+// (every Via, and the first From, To, Call-ID and CSeq, folded lines included) verbatim from
+// the raw text, adding a To tag when there is none, then the extra header lines. Responses,
+// and requests missing one of those headers, get no reply (nil).
+func statelessReply(data []byte, code int, reason string, extra ...string) []byte {
+	text := string(data)
+	end := strings.Index(text, "\r\n\r\n")
+	if end < 0 {
+		end = len(text)
+	}
+	lines := strings.Split(strings.ReplaceAll(text[:end], "\r\n", "\n"), "\n")
+	if len(lines) == 0 || strings.HasPrefix(lines[0], "SIP/") {
+		return nil
+	}
+	// Unfold continuation lines into their header.
+	var hdrs []string
+	for _, l := range lines[1:] {
+		l = strings.ReplaceAll(l, "\r", " ")
+		if (strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t")) && len(hdrs) > 0 {
+			hdrs[len(hdrs)-1] += " " + strings.TrimLeft(l, " \t")
+			continue
+		}
+		hdrs = append(hdrs, l)
+	}
+	short := map[string]string{"v": "via", "f": "from", "t": "to", "i": "call-id"}
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range hdrs {
+		name, val, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		n := strings.ToLower(strings.TrimSpace(name))
+		if s, ok := short[n]; ok {
+			n = s
+		}
+		switch n {
+		case "via":
+		case "from", "call-id", "cseq":
+			if seen[n] {
+				continue
+			}
+		case "to":
+			if seen[n] {
+				continue
+			}
+			if !hasParam([]byte(val), "tag") {
+				l += ";tag=sy" + strconv.FormatUint(uint64(len(data))*2654435761%1000000007, 36)
+			}
+		default:
+			continue
+		}
+		seen[n] = true
+		out = append(out, l)
+	}
+	for _, k := range []string{"via", "from", "to", "call-id", "cseq"} {
+		if !seen[k] {
+			return nil
+		}
+	}
+	var b strings.Builder
+	b.WriteString("SIP/2.0 " + strconv.Itoa(code) + " " + reason + "\r\n")
+	for _, l := range out {
+		b.WriteString(l)
+		b.WriteString("\r\n")
+	}
+	for _, l := range extra {
+		b.WriteString(l)
+		b.WriteString("\r\n")
+	}
+	b.WriteString("Content-Length: 0\r\n\r\n")
+	return []byte(b.String())
 }
