@@ -297,3 +297,29 @@ func tcpExchange(t *testing.T, addr, msg string, _ []string) tcpResult {
 	n, _ := conn.Read(buf)
 	return tcpResult{first: string(buf[:n])}
 }
+
+// TestCDRDurableOnceByeAnswered: the caller's BYE is answered only after the CDR is committed
+// (DECISIONS 13), so stopping right after the 200 and reopening the store finds the CDR.
+func TestCDRDurableOnceByeAnswered(t *testing.T) {
+	dir := t.TempDir()
+	s := startSwitch(t, switchOpts{dir: dir})
+	tn := s.tenant("acme.example", "10001", "001", "100", "101")
+	a := newPhone(t, "127.0.0.3", identity("001", "100"), "acme.example", password("100"))
+	b := newPhone(t, "127.0.0.4", identity("001", "101"), "acme.example", password("101"))
+	register(t, s, a, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := a.dial(ctx, s.addr(), "101")
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	if err := c.hangup(); err != nil { // returns once the switch answered the BYE
+		t.Fatal(err)
+	}
+	s.stop()
+	s2 := startSwitch(t, switchOpts{dir: dir})
+	list, _, err := s2.store.ListCDRs(tn.domain.ID, time.Time{}, time.Now().Add(time.Hour), "", 10)
+	if err != nil || len(list) != 1 || list[0].HangupCause != "NORMAL_CLEARING" {
+		t.Fatalf("CDR after stop: %+v %v", list, err)
+	}
+}
