@@ -62,7 +62,9 @@ func TestSlowESLConsumerNeverSlowsCalls(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 
-	row := func(user, dialled string) []string { return []string{"001*" + user, "pw-" + user + "-secret", "acme.example", dialled} }
+	row := func(user, dialled string) []string {
+		return []string{"001*" + user, "pw-" + user + "-secret", "acme.example", dialled}
+	}
 	uas, res, err := sipptest.StartRegistered(ctx, t, sipptest.Opts{Target: f.sip.UDPAddr(), InjectionRows: [][]string{row("101", "")}},
 		sipptest.Opts{Scenario: "uas_answer.xml", LocalIP: "127.0.0.4", Calls: 20, Timeout: 60 * time.Second})
 	if err != nil {
