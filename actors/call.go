@@ -22,7 +22,6 @@ type callSpec struct {
 	crossDomain  *actor.PID
 	crossPrefix  string
 	crossExt     string
-	crossName    string
 	origin       *originSpec // set for `originate`
 	ringTimeout  time.Duration
 	direction    string // "internal" or "cross_domain"
@@ -64,7 +63,6 @@ type callActor struct {
 	bridging  *pendingBridge
 	seq       uint64
 	pending   map[uint64]pendingRelay
-	hangupRq  bool
 }
 
 // pendingRelay remembers which leg is waiting for the answer to a relayed request.

@@ -105,5 +105,4 @@ type (
 	hangupCommand  struct {
 		cause string
 	}
-	lockDomain struct{}
 )

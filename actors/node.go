@@ -281,12 +281,10 @@ func timeoutOf(ctx context.Context, def time.Duration) time.Duration {
 
 // rateCounter counts events in the current and previous second (Session-Per-Sec).
 type rateCounter struct {
-	mu      sync.Mutex
-	sec     int64
-	cur     int
-	prev    int
-	peak5m  int
-	peakSet time.Time
+	mu   sync.Mutex
+	sec  int64
+	cur  int
+	prev int
 }
 
 func (r *rateCounter) add(now time.Time) {

@@ -46,8 +46,6 @@ func scopeKindPrefix(domain int64, k Kind) []byte {
 	return []byte(prefixScope + pad(domain) + "/" + string(k) + "/")
 }
 
-func scopeDomainPrefix(domain int64) []byte { return []byte(prefixScope + pad(domain) + "/") }
-
 // idFromKeyTail parses the id in the last path segment of a key.
 func idFromKeyTail(key []byte) (int64, error) {
 	s := string(key)

@@ -11,6 +11,7 @@ const usage = `usage: switchyard [serve] [flags]     run the switch (flags: swit
        switchyard backup  [--data DIR] FILE   write a backup of the store to FILE
        switchyard restore [--data DIR] FILE   restore FILE into an empty data directory
        switchyard token   [--data DIR]        print a new operator token and store its hash
+       switchyard bench   <scenario> [flags]  load-test a switch (switchyard bench -h)
        switchyard version`
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -32,6 +33,8 @@ func main() {
 		err = restore(args)
 	case "token":
 		err = newToken(args)
+	case "bench":
+		err = runBench(args)
 	case "version":
 		fmt.Println("switchyard", version)
 	case "help", "-h", "--help":

@@ -69,9 +69,8 @@ type session struct {
 	authed    atomic.Bool
 	grant     *actors.ESLGrant // nil for an operator (auth) session
 	allowAPI  map[string]bool  // nil = all
-	allowLog  bool
-	logLevel  atomic.Int32 // -2 = not logging
-	lingerSec atomic.Int64 // 0 = no linger, -1 = until exit, >0 seconds
+	logLevel  atomic.Int32     // -2 = not logging
+	lingerSec atomic.Int64     // 0 = no linger, -1 = until exit, >0 seconds
 	lingerOn  atomic.Bool
 
 	bgSlots  chan struct{}

@@ -80,13 +80,6 @@ func (l *lru[K, V]) remove(key K) bool {
 
 func (l *lru[K, V]) len() int { return len(l.items) }
 
-// each calls fn for every entry from most to least recently used.
-func (l *lru[K, V]) each(fn func(K, *V)) {
-	for e := l.head; e != nil; e = e.next {
-		fn(e.key, &e.val)
-	}
-}
-
 func (l *lru[K, V]) pushFront(e *lruEntry[K, V]) {
 	e.prev = nil
 	e.next = l.head

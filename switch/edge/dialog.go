@@ -2,7 +2,6 @@ package edge
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -158,8 +157,6 @@ func tagOf(p sip.HeaderParams) string {
 	t, _ := p.Get("tag")
 	return t
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 // reasonPhrases are RFC 3261 §21's reason phrases for the codes the switch sends.
 var reasonPhrases = map[int]string{

@@ -353,15 +353,3 @@ func (e *Edge) onUnhandledResponse(res *sip.Response) {
 
 // ActiveDialogs is the number of Call-IDs the edge tracks (for tests and stats).
 func (e *Edge) ActiveDialogs() int { return e.dialogs.len() }
-
-func (e *Edge) ctx() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		select {
-		case <-e.closing:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, cancel
-}

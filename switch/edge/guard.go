@@ -537,13 +537,6 @@ func (f *streamFramer) sweep(now time.Time) {
 	}
 }
 
-// pendingStreams is the number of connections with a partial message (for tests and stats).
-func (f *streamFramer) pendingStreams() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.pending)
-}
-
 // streamContentLength reads the Content-Length ("l" compact) of a raw header section ending
 // in CRLF. On a stream it is mandatory (RFC 3261 §18.3); negative, non-numeric or repeated
 // with different values is a framing error (RFC 4475 ncl, mcl01).
@@ -599,4 +592,11 @@ func truncate(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// pendingStreams is the number of connections with a partial message (for tests and stats).
+func (f *streamFramer) pendingStreams() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.pending)
 }

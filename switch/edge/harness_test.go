@@ -2,9 +2,7 @@ package edge
 
 import (
 	"context"
-	"net"
 	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -145,12 +143,6 @@ func (s *testSwitch) update(d *persistence.Domain) {
 }
 
 func (s *testSwitch) addr() string { return s.edge.UDPAddr() }
-
-func (s *testSwitch) port() int {
-	_, p, _ := net.SplitHostPort(s.addr())
-	n, _ := strconv.Atoi(p)
-	return n
-}
 
 // limits polls the domain's live counters until cond holds (or fails after 5 s).
 func (s *testSwitch) waitLimits(domainID int64, cond func(actors.DomainLimits) bool) actors.DomainLimits {
