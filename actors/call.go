@@ -23,6 +23,8 @@ type callSpec struct {
 	crossPrefix  string
 	crossExt     string
 	origin       *originSpec // set for `originate`
+	inbound      *inboundSpec
+	external     *externalSpec
 	ringTimeout  time.Duration
 	direction    string // "internal" or "cross_domain"
 	calleeDomain string
@@ -152,6 +154,13 @@ func (c *callActor) routing(ctx actor.Context) {
 		c.a.ch.CallerIDName = c.spec.req.Caller.Config.CallerIDName
 		c.a.ch.CallerIDNumber = c.spec.req.Caller.Config.InternalCallerID
 		c.inboundCreated(c.a)
+		if in := c.spec.inbound; in != nil {
+			ctx.Request(in.trunk, &trunkCallStart{uuid: c.uuid})
+		}
+		if c.spec.external != nil {
+			c.dialExternal(ctx)
+			return
+		}
 		if c.spec.crossDomain != nil {
 			ctx.Request(c.spec.crossDomain, &admitCall{uuid: c.uuid, clientPrefix: c.spec.crossPrefix, extension: c.spec.crossExt, callerDomain: c.spec.domain.Name()})
 			return
@@ -288,6 +297,16 @@ func (c *callActor) bLegFailed(ctx actor.Context, m *LegFailed) {
 		c.best = m.Code
 	}
 	if len(c.bLegs) > 0 || c.finished {
+		return
+	}
+	if ex := c.spec.external; ex != nil {
+		if failoverCode(m.Code) && ex.next < len(ex.candidates) {
+			c.log.Info().Int("code", m.Code).Int64("gateway_id", ex.tried.gateway.Config.ID).Msg("gateway failed; trying the next route")
+			c.dialExternal(ctx)
+			return
+		}
+		// The caller sees the last gateway's answer.
+		c.rejectA(ctx, m.Code, "", sipToCause(m.Code))
 		return
 	}
 	code := c.best

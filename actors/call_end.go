@@ -21,7 +21,7 @@ func (c *callActor) finish(ctx actor.Context, cause string, code int, by string)
 	for _, ls := range c.legs() {
 		c.hungUp(ls, c.cause, code)
 	}
-	ctx.Request(c.node.cdrWriter, &writeCDR{cdr: c.buildCDR()})
+	ctx.Request(c.node.cdrWriter, c.records())
 	c.behavior.Become(c.ending)
 }
 
@@ -100,7 +100,7 @@ func (c *callActor) abort(ctx actor.Context) {
 				ls.leg.Cancel()
 			}
 		}
-		ctx.Send(c.node.cdrWriter, &writeCDR{cdr: c.buildCDR()})
+		ctx.Send(c.node.cdrWriter, c.records())
 	}
 	c.confirmBye()
 	for _, ls := range c.legs() {

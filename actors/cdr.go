@@ -14,7 +14,7 @@ import (
 type cdrWriter struct {
 	node    *Node
 	log     zerolog.Logger
-	batch   []persistence.CDR
+	batch   persistence.CDRBatch
 	waiters []*actor.PID
 	pending bool
 }
@@ -29,11 +29,15 @@ func newCDRWriter(n *Node) actor.Actor {
 func (w *cdrWriter) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *writeCDR:
-		w.batch = append(w.batch, m.cdr)
+		if m.cdr != nil {
+			w.batch.Calls = append(w.batch.Calls, *m.cdr)
+		}
+		w.batch.Incoming = append(w.batch.Incoming, m.incoming...)
+		w.batch.Termination = append(w.batch.Termination, m.termination...)
 		if s := ctx.Sender(); s != nil {
 			w.waiters = append(w.waiters, s)
 		}
-		if len(w.batch) >= maxCDRBatch {
+		if w.batch.Len() >= maxCDRBatch {
 			w.flush(ctx)
 		} else if !w.pending {
 			// The flush message queues behind CDRs already in the mailbox: they join this batch.
@@ -49,15 +53,15 @@ func (w *cdrWriter) Receive(ctx actor.Context) {
 }
 
 func (w *cdrWriter) flush(ctx actor.Context) {
-	if len(w.batch) == 0 {
+	if w.batch.Len() == 0 {
 		return
 	}
-	err := w.node.store.AppendCDRs(w.batch)
+	err := w.node.store.AppendCDRBatch(w.batch)
 	if err != nil {
-		w.log.Error().Err(err).Int("cdrs", len(w.batch)).Msg("store cdr batch")
+		w.log.Error().Err(err).Int("cdrs", w.batch.Len()).Msg("store cdr batch")
 	}
 	for _, p := range w.waiters {
 		ctx.Send(p, &cdrStored{err: err})
 	}
-	w.batch, w.waiters = w.batch[:0], w.waiters[:0]
+	w.batch, w.waiters = persistence.CDRBatch{}, w.waiters[:0]
 }

@@ -66,6 +66,7 @@ func (d *directoryActor) reload(ctx actor.Context) error {
 		return err
 	}
 	d.node.snapshot.Store(snap)
+	ctx.Send(d.node.trunks, &trunksUpdated{snap: snap})
 	seen := map[int64]bool{}
 	for _, dv := range snap.Domains() {
 		seen[dv.ID()] = true

@@ -140,6 +140,8 @@ func (d *domainActor) active_(ctx actor.Context) {
 		d.admitIncoming(ctx, m)
 	case *admitTransfer:
 		d.admitTransfer(ctx, m)
+	case *inboundCall:
+		d.admitInbound(ctx, m)
 	case *originateRequest:
 		d.admitOriginate(ctx, m)
 	}
@@ -157,6 +159,8 @@ func (d *domainActor) locked(ctx actor.Context) {
 		ctx.Respond(&callRefused{code: 403, reason: "domain locked", cause: "CALL_REJECTED"})
 	case *admitTransfer:
 		ctx.Respond(&callRefused{code: 403, reason: "domain locked", cause: "CALL_REJECTED"})
+	case *inboundCall:
+		d.refuseInbound(m, 403, "domain locked", "CALL_REJECTED")
 	case *originateRequest:
 		ctx.Send(m.origin.reply, &originateResult{cause: "CALL_REJECTED"})
 	}
@@ -210,7 +214,19 @@ func (d *domainActor) apply(ctx actor.Context, v *DomainView) {
 }
 
 // limitCheck returns the Reason text of the first limit a new call would exceed, or "".
-// Customer capacity is checked before the domain's active call limit (FEATURES CUS-04).
+// Customer capacity is checked before the domain's active and external call limits
+// (FEATURES CUS-04); external marks a call to or from an external number (seed 000).
+func (d *domainActor) limitCheckExt(customers []int64, external bool) string {
+	if r := d.limitCheck(customers); r != "" {
+		return r
+	}
+	if lim := d.view.Config.Limitations.ExternalCallLimit; external && lim > 0 && d.external >= lim {
+		return "external call limit"
+	}
+	return ""
+}
+
+// limitCheck checks customer capacity and the domain's active call limit.
 func (d *domainActor) limitCheck(customers []int64) string {
 	for _, cid := range customers {
 		if c, ok := d.view.Customers[cid]; ok && c.Config.CapacityLimit > 0 && d.perCustomer[cid] >= c.Config.CapacityLimit {

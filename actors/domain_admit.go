@@ -6,6 +6,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/switchyard/switchyard/persistence"
 	"github.com/switchyard/switchyard/switch/dialplan"
 )
 
@@ -68,9 +69,11 @@ func (d *domainActor) admitOutgoing(ctx actor.Context, req *InviteRequest) {
 		}
 		spec.crossDomain, spec.crossPrefix, spec.crossExt = pid.(*actor.PID), t.CustomerPrefix, t.Extension
 		spec.direction, spec.calleeDomain = "cross_domain", other.Name()
+	case dialplan.External:
+		d.admitExternal(ctx, req, t.Number)
+		return
 	default:
-		// External numbers leave through termination routes (the trunks work); none yet.
-		d.refuse(req, 404, "no route", "NO_ROUTE_DESTINATION")
+		d.refuse(req, 404, "", "UNALLOCATED_NUMBER")
 		return
 	}
 	if limit := d.limitCheck(customers); limit != "" {
@@ -143,7 +146,8 @@ func (d *domainActor) admitIncoming(ctx actor.Context, m *admitCall) {
 // refuse answers an INVITE before any CallActor exists and writes its call record.
 func (d *domainActor) refuse(req *InviteRequest, code int, reason, cause string) {
 	req.Leg.Reject(code, reason)
-	d.node.system.Root.Send(d.node.cdrWriter, &writeCDR{cdr: rejectionCDR(req, d.view, code, cause, reason)})
+	rec := rejectionCDR(req, d.view, code, cause, reason)
+	d.node.system.Root.Send(d.node.cdrWriter, &writeCDR{cdr: &rec})
 }
 
 func (d *domainActor) ringTimeout() time.Duration {
@@ -212,5 +216,110 @@ func (d *domainActor) admitOriginate(ctx actor.Context, m *originateRequest) {
 	a := &admission{uuid: m.uuid, pid: cpid, customers: customers}
 	d.calls[m.uuid] = a
 	d.byPID[cpid.Id] = m.uuid
+	d.count(a)
+}
+
+// admitExternal routes a call to an external number: allow_outbound, the domain's dial
+// permission, termination routes of the caller's customer (skipping gateways that are down),
+// limits (active, external, customer), then a CallActor that fails over between gateways.
+// Every attempt, refused or not, writes a termination CDR.
+func (d *domainActor) admitExternal(ctx actor.Context, req *InviteRequest, number string) {
+	caller := req.Caller
+	ex := &externalSpec{number: number, callerName: caller.Config.CallerIDName,
+		callerNumber: nonEmpty(caller.Config.ExternalCallerID, d.view.Config.Defaults.CallerID, caller.Config.Username)}
+	if !caller.Config.AllowOutbound {
+		d.refuseExternal(req, ex, 403, "outbound calls not allowed", "OUTGOING_CALL_BARRED")
+		return
+	}
+	if !dialplan.Permitted(d.view.Config.Defaults.DialPermission, number) {
+		d.refuseExternal(req, ex, 403, "dial permission", "OUTGOING_CALL_BARRED")
+		return
+	}
+	ex.candidates = d.node.Snapshot().candidates(caller.Config.CustomerID, ex.callerNumber, number, d.node.gatewayIsUp)
+	if len(ex.candidates) == 0 {
+		d.refuseExternal(req, ex, 404, "no route", "NO_ROUTE_DESTINATION")
+		return
+	}
+	customers := []int64{caller.Config.CustomerID}
+	if limit := d.limitCheckExt(customers, true); limit != "" {
+		d.log.Warn().Str("limit", limit).Str("caller", caller.Identity).Str("dialled", number).Msg("external call refused at limit")
+		d.publishLimit(limit, caller.Identity, number)
+		d.refuseExternal(req, ex, 503, limit, "NORMAL_CIRCUIT_CONGESTION")
+		return
+	}
+	spec := &callSpec{uuid: req.Leg.UUID(), domain: d.view, req: req, dialled: number, external: ex,
+		ringTimeout: d.ringTimeout(), direction: "outbound", calleeDomain: d.view.Name()}
+	d.spawnCall(ctx, spec, &admission{uuid: spec.uuid, customers: customers, external: true}, req)
+}
+
+// refuseExternal refuses an outbound external call with a call record and a termination CDR.
+func (d *domainActor) refuseExternal(req *InviteRequest, ex *externalSpec, code int, reason, cause string) {
+	req.Leg.Reject(code, reason)
+	rec := rejectionCDR(req, d.view, code, cause, reason)
+	rec.Direction = "outbound"
+	now := time.Now().UTC()
+	term := persistence.TerminationCDR{
+		ID: req.Leg.UUID(), DomainID: d.view.ID(), CustomerID: req.Caller.Config.CustomerID, TimeStart: req.Received.UTC(),
+		TimeEnd: now, GlobalTag: req.Leg.UUID(), LegADisconnectCode: code, LegADisconnectReason: nonEmpty(reason, cause),
+		SrcNameIn: ex.callerName, SrcNumberIn: ex.callerNumber, DstNumberIn: ex.number, OrigCallID: req.Leg.Info().CallID,
+	}
+	if c, ok := d.view.Customers[req.Caller.Config.CustomerID]; ok {
+		term.Customer = c.Config.Name
+	}
+	d.node.system.Root.Send(d.node.cdrWriter, &writeCDR{cdr: &rec, termination: []persistence.TerminationCDR{term}})
+}
+
+// admitInbound takes a carrier call whose DID rings an extension of this domain.
+func (d *domainActor) admitInbound(ctx actor.Context, m *inboundCall) {
+	if d.stopping {
+		d.refuseInbound(m, 503, "switch stopping", "SYSTEM_SHUTDOWN")
+		return
+	}
+	pid, ok := d.accounts[m.callee.ID()]
+	if !ok {
+		d.refuseInbound(m, 480, "", "USER_NOT_REGISTERED")
+		return
+	}
+	customers := []int64{m.number.CustomerID}
+	if limit := d.limitCheckExt(customers, true); limit != "" {
+		d.log.Warn().Str("limit", limit).Str("did", m.number.Number).Msg("inbound call refused at limit")
+		d.publishLimit(limit, m.req.CallerNumber, m.number.Number)
+		d.refuseInbound(m, 503, limit, "NORMAL_CIRCUIT_CONGESTION")
+		return
+	}
+	req := m.req
+	caller := &AccountView{
+		Config: persistence.SIPAccount{CustomerID: m.number.CustomerID, Username: req.CallerNumber,
+			CallerIDName: req.CallerName, InternalCallerID: req.CallerNumber},
+		DomainID: d.id, DomainName: d.view.Name(), Identity: req.CallerNumber,
+	}
+	inv := &InviteRequest{Leg: req.Leg, DomainID: d.id, Caller: caller, Dialled: req.Dialled, SDP: req.SDP, Received: req.Received}
+	spec := &callSpec{uuid: req.Leg.UUID(), domain: d.view, req: inv, dialled: req.Dialled, callee: m.callee, calleePID: pid,
+		inbound: &inboundSpec{req: req, number: m.number, trunk: m.trunk}, ringTimeout: d.ringTimeout(), direction: "inbound",
+		calleeDomain: d.view.Name()}
+	d.spawnCall(ctx, spec, &admission{uuid: spec.uuid, customers: customers, external: true}, inv)
+}
+
+// refuseInbound rejects a carrier call with a call record and an incoming-trunk CDR.
+func (d *domainActor) refuseInbound(m *inboundCall, code int, reason, cause string) {
+	m.req.Leg.Reject(code, reason)
+	now := time.Now()
+	rec := incomingCDR(m.req, m.number, customerName(d.node.Snapshot(), d.id, m.number.CustomerID), code, nonEmpty(reason, cause), nil, now)
+	call := inboundRejectionCDR(m.req, d.view.Name(), m.number.CustomerID, code, cause, reason, now)
+	d.node.system.Root.Send(d.node.cdrWriter, &writeCDR{cdr: &call, incoming: []persistence.IncomingTrunkCDR{rec}})
+}
+
+// spawnCall starts a CallActor child and counts its admission.
+func (d *domainActor) spawnCall(ctx actor.Context, spec *callSpec, a *admission, req *InviteRequest) {
+	props := actor.PropsFromProducer(func() actor.Actor { return newCall(d.node, spec) })
+	pid, err := ctx.SpawnNamed(props, "call:"+spec.uuid)
+	if err != nil {
+		d.log.Error().Err(err).Msg("spawn call")
+		req.Leg.Reject(500, "")
+		return
+	}
+	a.pid = pid
+	d.calls[spec.uuid] = a
+	d.byPID[pid.Id] = spec.uuid
 	d.count(a)
 }

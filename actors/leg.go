@@ -77,6 +77,8 @@ type DialRequest struct {
 	SDP          []byte
 	Headers      [][2]string // extra headers (e.g. X-Switchyard-Call)
 	RingDeadline time.Duration
+	// Auth, when set, answers one 401/407 from Auth.Host (a termination gateway).
+	Auth *DigestAuth
 }
 
 // Dialer creates outbound legs. Dial returns at once; the leg reports to sink.

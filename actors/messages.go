@@ -100,9 +100,22 @@ type (
 	liveQuery      struct{}
 	ringTimeout    struct{ gen int }
 	cdrStored      struct{ err error }
-	writeCDR       struct{ cdr persistence.CDR }
-	flushCDRs      struct{}
-	hangupCommand  struct {
+	// writeCDR carries a call's records: the call record and, for calls through trunks, the
+	// incoming-trunk and termination CDRs; all land in one transaction.
+	writeCDR struct {
+		cdr         *persistence.CDR
+		incoming    []persistence.IncomingTrunkCDR
+		termination []persistence.TerminationCDR
+	}
+	// inboundCall is a carrier call whose DID points at an extension of this domain.
+	inboundCall struct {
+		req    *TrunkInviteRequest
+		number *persistence.Number
+		callee *AccountView
+		trunk  *actor.PID
+	}
+	flushCDRs     struct{}
+	hangupCommand struct {
 		cause string
 	}
 )

@@ -34,6 +34,12 @@ type Options struct {
 	Hostname string
 	// Version is the switch version reported by `api version` and CDR tooling.
 	Version string
+	// GatewayProbeInterval is how often gateways get an OPTIONS health check (default 30 s;
+	// negative disables); GatewayDownAfter consecutive failures mark one down (default 3).
+	GatewayProbeInterval time.Duration
+	GatewayDownAfter     int
+	// GatewayProbeTimeout bounds one OPTIONS probe (default 5 s).
+	GatewayProbeTimeout time.Duration
 }
 
 // RegistrarOptions bound registration lifetimes and counts (DECISIONS 29).
@@ -67,6 +73,15 @@ func (o *Options) applyDefaults() {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
+	if o.GatewayProbeInterval == 0 {
+		o.GatewayProbeInterval = 30 * time.Second
+	}
+	if o.GatewayDownAfter <= 0 {
+		o.GatewayDownAfter = 3
+	}
+	if o.GatewayProbeTimeout <= 0 {
+		o.GatewayProbeTimeout = 5 * time.Second
+	}
 }
 
 // Node owns the actor system and is the facade for the edge, ESL and admin.
@@ -80,13 +95,16 @@ type Node struct {
 	snapshot  atomic.Pointer[Snapshot]
 	directory *actor.PID
 	cdrWriter *actor.PID
+	trunks    *actor.PID
 	dialer    atomic.Pointer[dialerBox]
 
-	domains  sync.Map // domain id → *actor.PID
-	accounts sync.Map // account id → *actor.PID
-	channels sync.Map // leg uuid → *channelEntry
-	sipCalls sync.Map // SIP Call-ID of a leg → leg uuid (REFER Replaces)
-	calls    sync.Map // call uuid (A-leg uuid) → *actor.PID
+	domains   sync.Map // domain id → *actor.PID
+	accounts  sync.Map // account id → *actor.PID
+	channels  sync.Map // leg uuid → *channelEntry
+	sipCalls  sync.Map // SIP Call-ID of a leg → leg uuid (REFER Replaces)
+	trunkPIDs sync.Map // incoming trunk id → *actor.PID
+	gatewayUp sync.Map // gateway id → bool (health from OPTIONS probes)
+	calls     sync.Map // call uuid (A-leg uuid) → *actor.PID
 
 	started        time.Time
 	sessionsTotal  atomic.Uint64
@@ -141,6 +159,9 @@ func (n *Node) Start(ctx context.Context) error {
 		return fmt.Errorf("spawn cdr writer: %w", err)
 	}
 	n.cdrWriter = pid
+	if n.trunks, err = root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newTrunks(n) }), "trunks"); err != nil {
+		return fmt.Errorf("spawn trunks: %w", err)
+	}
 	ready := make(chan error, 1)
 	dir, err := root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newDirectory(n, ready) }), "directory")
 	if err != nil {
@@ -168,6 +189,9 @@ func (n *Node) Stop(ctx context.Context) error {
 			if e := waitFuture(ctx, n.system.Root.PoisonFuture(n.directory)); e != nil {
 				err = fmt.Errorf("stop directory: %w", e)
 			}
+		}
+		if n.trunks != nil {
+			_ = waitFuture(ctx, n.system.Root.PoisonFuture(n.trunks))
 		}
 		if n.cdrWriter != nil {
 			if e := waitFuture(ctx, n.system.Root.PoisonFuture(n.cdrWriter)); e != nil && err == nil {

@@ -19,6 +19,7 @@ type Snapshot struct {
 	byPrefix map[string]*DomainView
 	accounts map[accountKey]*AccountView
 	byID     map[int64]*AccountView
+	trunk    trunkIndex
 }
 
 type accountKey struct {
@@ -146,6 +147,12 @@ func BuildSnapshot(all *persistence.Snapshot) (*Snapshot, error) {
 		s.accounts[accountKey{a.DomainID, av.Identity}] = av
 		s.byID[a.ID] = av
 	}
+	s.trunk = buildTrunkIndex(all, func(id int64) string {
+		if d, ok := s.domains[id]; ok {
+			return d.Name()
+		}
+		return ""
+	})
 	return s, nil
 }
 

@@ -73,8 +73,10 @@ var ukShortCodes = map[string]bool{"101": true, "105": true, "111": true, "119":
 
 // Normalize turns a dialled external number into canonical form, UK-centric:
 // visual separators (space - . ( )) are removed; 999 and 112 stay as they are;
-// "00…" becomes "+…"; a UK national "0…" becomes "+44…"; "+…" is kept. ok=false
-// for anything else (letters, a bare number without 0 or +, empty).
+// "00…" becomes "+…"; a UK national "0…" becomes "+44…"; "+…" is kept; a bare run of
+// 11–15 digits not starting with 0 is E.164 without its "+" (how carriers and most PBXs
+// write international numbers) and gets one. ok=false for anything else (letters, short
+// bare numbers, empty).
 func Normalize(number string) (string, bool) {
 	var b strings.Builder
 	for i := 0; i < len(number); i++ {
@@ -104,6 +106,8 @@ func Normalize(number string) (string, bool) {
 		return "+" + n[2:], true
 	case strings.HasPrefix(n, "0") && len(n) > 1:
 		return "+44" + n[1:], true
+	case len(n) >= 11 && len(n) <= 15 && n[0] != '0' && allDigits(n):
+		return "+" + n, true
 	}
 	return "", false
 }

@@ -35,6 +35,8 @@ func TestClassify(t *testing.T) {
 		{name: "international too long", number: "+3312345678901234", class: ClassInvalid, norm: "+3312345678901234"},
 		{name: "country code zero", number: "+0123456789", class: ClassInvalid, norm: "+0123456789"},
 		{name: "bare digits without 0 or +", number: "2079460000", class: ClassInvalid},
+		{name: "bare E.164 without +", number: "442079460000", class: ClassNational, norm: "+442079460000"},
+		{name: "bare E.164 international", number: "15551230000", class: ClassInternational, norm: "+15551230000"},
 		{name: "letters", number: "0800-FLOWERS", class: ClassInvalid},
 		{name: "plus in the middle", number: "44+20", class: ClassInvalid},
 		{name: "empty", number: "", class: ClassInvalid},

@@ -26,6 +26,7 @@ type testSwitch struct {
 
 type switchOpts struct {
 	noAnswer time.Duration
+	probe    time.Duration // gateway OPTIONS interval (0: off in tests)
 	security SecurityOptions
 	dir      string
 }
@@ -45,8 +46,13 @@ func startSwitch(t *testing.T, o switchOpts) *testSwitch {
 		t.Fatal(err)
 	}
 	bus := events.NewBus(events.BusConfig{})
+	probe := o.probe
+	if probe == 0 {
+		probe = -1 // SIPp gateways must not see OPTIONS they do not expect
+	}
 	node, err := actors.New(actors.Options{Store: store, Bus: bus, Logger: log, NoAnswerTimeout: o.noAnswer,
-		Registrar: actors.RegistrarOptions{MinExpires: 10}})
+		Registrar: actors.RegistrarOptions{MinExpires: 10}, GatewayProbeInterval: probe, GatewayDownAfter: 2,
+		GatewayProbeTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

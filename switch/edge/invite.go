@@ -18,8 +18,19 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		e.onInDialog(req, tx)
 		return
 	}
+	snap := e.node.Snapshot()
+	if t, ok := snap.TrunkBySource(sourceIP(req)); ok {
+		e.onTrunkInvite(req, tx, t)
+		return
+	}
 	d, _, ok := e.requestDomain(req)
 	if !ok {
+		// Not from an extension: a carrier authenticating with credentials addresses its
+		// trunk's host (DECISIONS 7); anything else is refused without a challenge.
+		if t, ok := snap.TrunkByHost(req.Recipient.Host); ok {
+			e.onTrunkInvite(req, tx, t)
+			return
+		}
 		respond(tx, req, 403, "Forbidden")
 		return
 	}

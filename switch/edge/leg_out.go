@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/switchyard/switchyard/actors"
@@ -15,6 +16,7 @@ import (
 // outLeg is the callee's side of a call: the switch is its UAC.
 type outLeg struct {
 	legBase
+	auth       *actors.DigestAuth
 	inv        *sip.Request
 	cancelCh   chan struct{}
 	cancelOnce sync.Once
@@ -22,7 +24,7 @@ type outLeg struct {
 
 // Dial places an outbound leg toward one registered contact (actors.Dialer).
 func (e *Edge) Dial(r actors.DialRequest, sink actors.LegSink) actors.Leg {
-	l := &outLeg{cancelCh: make(chan struct{})}
+	l := &outLeg{cancelCh: make(chan struct{}), auth: r.Auth}
 	uuid := r.UUID
 	if uuid == "" {
 		uuid = events.NewUUID()
@@ -68,8 +70,8 @@ func (l *outLeg) run() {
 		l.fail(503, "")
 		return
 	}
-	defer tx.Terminate()
-	provisional, cancelling, cancelSent := false, false, false
+	defer func() { tx.Terminate() }()
+	provisional, cancelling, cancelSent, authTried := false, false, false, false
 	cancelCh := l.cancelCh
 	for {
 		select {
@@ -99,6 +101,21 @@ func (l *outLeg) run() {
 				l.answered.Store(true)
 				l.deliver(&actors.LegAnswered{Leg: l, SDP: append([]byte(nil), res.Body()...)})
 				return
+			}
+			if (code == 401 || code == 407) && l.auth != nil && !authTried && !cancelling && hostOf(res.Source()) == l.auth.Host {
+				// A termination gateway's challenge, answered once with its credentials
+				// (only on a leg to that gateway, only from its host: DECISIONS 17).
+				authTried = true
+				tx.Terminate()
+				next, err := l.e.client.TransactionDigestAuth(ctx, l.inv, res, sipgo.DigestAuth{Username: l.auth.Username, Password: l.auth.Password})
+				if err != nil {
+					l.e.log.Warn().Err(err).Msg("answer gateway challenge")
+					l.fail(code, res.Reason)
+					return
+				}
+				tx = next
+				l.d.localSeq.Store(l.inv.CSeq().SeqNo)
+				continue
 			}
 			l.fail(code, res.Reason)
 			return
