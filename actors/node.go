@@ -339,3 +339,9 @@ func (r *rateCounter) perSecond(now time.Time) int {
 		return 0
 	}
 }
+
+// AuditSecurity records a security decision (a ban, a lifted ban) in the audit log. It writes
+// synchronously: call it from a request goroutine, never from an actor.
+func (n *Node) AuditSecurity(who, action string, detail map[string]string) error {
+	return n.store.AppendAuditEvent(0, who, action, detail)
+}

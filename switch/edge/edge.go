@@ -100,6 +100,7 @@ func New(opts Options) (*Edge, error) {
 	if e.guard, err = newGuard(opts.Security, e.log); err != nil {
 		return nil, err
 	}
+	e.wireSecurityEvents()
 	slogger := slog.New(zerolog.NewSlogHandler(opts.Logger.Level(maxLevel(opts.Logger.GetLevel(), zerolog.InfoLevel)).With().Str("component", "sipgo").Logger()))
 	sip.SetDefaultLogger(slogger)
 	ua, err := sipgo.NewUA(

@@ -140,6 +140,15 @@ func (p *phone) aor() sip.Uri { return sip.Uri{Scheme: "sip", User: p.identity, 
 // register sends REGISTER (answering the 401) to the switch and returns the final response.
 func (p *phone) register(switchAddr string, expires int, contact *sip.ContactHeader) *sip.Response {
 	p.t.Helper()
+	res, err := p.tryRegister(switchAddr, expires, contact, 5*time.Second)
+	if err != nil {
+		p.t.Fatalf("register %s: %v", p.identity, err)
+	}
+	return res
+}
+
+// tryRegister is register that returns the error (e.g. no answer from a switch that banned us).
+func (p *phone) tryRegister(switchAddr string, expires int, contact *sip.ContactHeader, timeout time.Duration) (*sip.Response, error) {
 	host, port := splitHostPort(switchAddr)
 	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: host, Port: port})
 	from := &sip.FromHeader{Address: p.aor()}
@@ -152,19 +161,16 @@ func (p *phone) register(switchAddr string, expires int, contact *sip.ContactHea
 	req.AppendHeader(contact)
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(expires)))
 	req.AppendHeader(sip.NewHeader("User-Agent", "switchyard-test-phone"))
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	res, err := p.cli.Do(ctx, req)
 	if err != nil {
-		p.t.Fatalf("register %s: %v", p.identity, err)
+		return nil, err
 	}
 	if res.StatusCode == 401 {
-		res, err = p.cli.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: p.identity, Password: p.password})
-		if err != nil {
-			p.t.Fatalf("register %s with auth: %v", p.identity, err)
-		}
+		return p.cli.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: p.identity, Password: p.password})
 	}
-	return res
+	return res, nil
 }
 
 // call is an outgoing call from the phone.

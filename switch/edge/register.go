@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -27,8 +28,12 @@ func (e *Edge) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
-	// The AOR (To user) must be the authenticated account (RELIABILITY T2).
-	if req.To().Address.User != acct.Identity {
+	// The AOR must be the authenticated account of the authenticated domain (RELIABILITY T2):
+	// the To user is the account, the To host resolves to the same domain, and a Request-URI
+	// naming a domain names this one (a Request-URI with the switch's own address names none).
+	if req.To().Address.User != acct.Identity || !e.sameDomain(req.To().Address.Host, sourceIP(req), d.ID(), false) ||
+		!e.sameDomain(req.Recipient.Host, netip.Addr{}, d.ID(), true) {
+		e.securityEvent(req, d, acct.Identity, "IdentityMismatch")
 		respond(tx, req, 403, "Forbidden")
 		return
 	}
@@ -90,4 +95,14 @@ func (e *Edge) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	resp.AppendHeader(sip.NewHeader("Date", time.Now().UTC().Format(time.RFC1123)))
 	_ = tx.Respond(resp)
+}
+
+// sameDomain reports whether host (with the packet's source for Force Source) resolves to the
+// domain; with unresolvedOK a host that names no domain at all (an IP of the switch) passes.
+func (e *Edge) sameDomain(host string, src netip.Addr, domainID int64, unresolvedOK bool) bool {
+	m, ok := e.node.Snapshot().Resolver.Resolve(host, src)
+	if !ok {
+		return unresolvedOK
+	}
+	return m.DomainID == domainID
 }

@@ -82,7 +82,7 @@ func TestSIPpScenarios(t *testing.T) {
 		ok(t, caller(t, "uac_expect_480.xml", "103"))
 		_, _ = b.Wait()
 	})
-	t.Run("unknown extension", func(t *testing.T) { ok(t, caller(t, "uac_expect_404.xml", "999")) })
+	t.Run("unknown extension", func(t *testing.T) { ok(t, caller(t, "uac_expect_404.xml", "555")) })
 	t.Run("not registered", func(t *testing.T) {
 		ok(t, caller(t, "uac_expect_480.xml", "104"))
 	})
