@@ -60,6 +60,9 @@ func componentName(t reflect.Type) string {
 	case reflect.TypeFor[Problem]():
 		return "Problem"
 	}
+	if name, ok := reportComponentName(t); ok {
+		return name
+	}
 	return t.Name()
 }
 
@@ -199,6 +202,7 @@ func (s *Server) buildOpenAPI() map[string]any {
 		if rs := respSchema(b, rt); rs != nil {
 			resp["content"] = map[string]any{"application/json": map[string]any{"schema": rs}}
 		}
+		addCSVContent(rt, resp)
 		op["responses"] = map[string]any{
 			strconv.Itoa(rt.status): resp,
 			"default": map[string]any{"description": "problem details (RFC 9457)",
@@ -223,6 +227,9 @@ func (s *Server) buildOpenAPI() map[string]any {
 func respSchema(b *schemaBuilder, rt route) map[string]any {
 	if rt.status == http.StatusNoContent {
 		return nil
+	}
+	if rs := reportRespSchema(b, rt); rs != nil {
+		return rs
 	}
 	switch rt.respDoc {
 	case "page":

@@ -78,6 +78,8 @@ func (s *Server) buildRoutes() {
 	s.handle(route{method: http.MethodGet, path: "/admin/domain/{domain_id}/cdr", summary: "Page through a domain's CDRs (RFC 3339 times)",
 		schema: reflect.TypeFor[persistence.CDR](), query: []string{"from", "to", "cursor", "limit"}, status: http.StatusOK,
 		respDoc: "page", handler: s.authed(s.listCDRs)})
+	s.registerReportRoutes()
+	s.registerSecurityRoutes()
 	s.handle(route{method: http.MethodGet, path: "/admin/audit", summary: "List audit entries",
 		schema: reflect.TypeFor[persistence.AuditEntry](), list: true, query: []string{"domain_id", "from", "to", "limit"},
 		status: http.StatusOK, handler: s.authed(s.listAudit)})

@@ -56,12 +56,15 @@ type Options struct {
 	// FailedAuthPerMinute is the failed-token budget per client IP and
 	// minute before 429; 0 means DefaultFailedAuthPerMinute, < 0 disables.
 	FailedAuthPerMinute int
+	// Security is the SIP edge's ban list and counters; nil answers 503 on /admin/security.
+	Security SecurityControl
 }
 
 // Server is a running admin API.
 type Server struct {
 	store    *persistence.Store
 	live     LiveSwitch
+	security SecurityControl
 	log      zerolog.Logger
 	opHash   []byte
 	limiter  *failLimiter
@@ -88,7 +91,7 @@ func Start(system *actor.ActorSystem, opts Options) (*Server, error) {
 	if opts.Store == nil {
 		return nil, errors.New("start admin: nil store")
 	}
-	s := &Server{store: opts.Store, live: opts.Live, log: opts.Logger, system: system, served: make(chan struct{}), now: time.Now}
+	s := &Server{store: opts.Store, live: opts.Live, security: opts.Security, log: opts.Logger, system: system, served: make(chan struct{}), now: time.Now}
 	if opts.OperatorTokenHash != "" {
 		h, err := hex.DecodeString(strings.TrimSpace(opts.OperatorTokenHash))
 		if err != nil || len(h) != sha256.Size {

@@ -48,6 +48,19 @@ func newLogger(cfg Config, extra io.Writer) zerolog.Logger {
 	return zerolog.New(zerolog.MultiLevelWriter(out, extra)).Level(level).With().Timestamp().Logger()
 }
 
+// securityAdapter gives the admin API the SIP edge's bans and counters.
+type securityAdapter struct{ sip *edge.Edge }
+
+func (s securityAdapter) Bans() []admin.Ban {
+	var out []admin.Ban
+	for _, b := range s.sip.Bans() {
+		out = append(out, admin.Ban{IP: b.IP, Until: b.Until, Reason: b.Reason})
+	}
+	return out
+}
+func (s securityAdapter) LiftBan(ip string) bool { return s.sip.LiftBan(ip) }
+func (s securityAdapter) Stats() any             { return s.sip.SecurityStats() }
+
 // liveAdapter connects the admin API to the running node.
 type liveAdapter struct{ node *actors.Node }
 
@@ -162,6 +175,7 @@ func start(cfg Config, ready func(a *app)) (*app, error) {
 	sink.w.Store(&w)
 	a.admin, err = admin.Start(node.System(), admin.Options{
 		Addr: cfg.HTTPAddr, Store: store, Live: liveAdapter{node}, OperatorTokenHash: hash, Logger: log,
+		Security: securityAdapter{a.sip},
 	})
 	if err != nil {
 		return fail(err)
