@@ -57,8 +57,28 @@ func (r *runner) countEvent(ev *esl.Event) {
 	}
 }
 
-// inject publishes CUSTOM bench::load events with sendevent at rate until ctx ends, 64 in flight.
+// injectSessions is how many ESL sessions share the synthetic load (one session's commands are
+// answered in order, so a single session caps the injection rate).
+const injectSessions = 4
+
+// inject publishes CUSTOM bench::load events with sendevent at rate until ctx ends, spread over
+// injectSessions sessions.
 func (r *runner) inject(ctx context.Context, rate float64) error {
+	errs := make(chan error, injectSessions)
+	for i := 0; i < injectSessions; i++ {
+		go func() { errs <- r.injectOne(ctx, rate/injectSessions) }()
+	}
+	var first error
+	for i := 0; i < injectSessions; i++ {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// injectOne is one injecting session, 64 commands in flight.
+func (r *runner) injectOne(ctx context.Context, rate float64) error {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	c, err := client.Dial(dctx, client.Options{Addr: r.sw.ESL, Password: r.cfg.ESLPassword})
 	cancel()
@@ -101,6 +121,7 @@ func (r *runner) runESL(ctx context.Context) (func(*Report), error) {
 	ps := r.pairs()
 	s := r.startSampler(r.cfg.Duration + r.cfg.Hold)
 	start := time.Now()
+	rates := func(*Report) {}
 	ictx, stopInject := context.WithTimeout(ctx, r.cfg.Duration)
 	defer stopInject()
 	injectErr := make(chan error, 1)
@@ -116,6 +137,7 @@ func (r *runner) runESL(ctx context.Context) (func(*Report), error) {
 		return r.switchCall(ps, i, holdFor(r.cfg.Hold))
 	}, nil)
 	wg.Wait()
+	rates = r.callRates(start, n, el)
 	ierr := <-injectErr
 	r.awaitQuiet(ctx)
 	window := time.Since(start)
@@ -131,7 +153,7 @@ func (r *runner) runESL(ctx context.Context) (func(*Report), error) {
 		return nil, ierr
 	}
 	return func(rep *Report) {
-		rep.AchievedRate = round(float64(n)/el.Seconds(), 1)
+		rates(rep)
 		got := r.m.events.Load()
 		st := &ESLStats{Subscribers: len(subs), EventsReceived: got, ChannelEvents: r.m.chanEvs.Load(),
 			EventsPerSec: round(float64(got)/window.Seconds(), 1), InjectRate: r.cfg.Inject, Injected: r.m.injected.Load(),

@@ -114,6 +114,7 @@ switch {{.R.Switch.Version}}{{if .R.Switch.Spawned}} (spawned, pid {{.R.Switch.P
 <tr><td>max concurrent calls</td><td>{{.R.Calls.MaxConcurrent}}</td></tr>{{end}}
 {{if .R.Switch.Spawned}}<tr><td>switch CPU mean / max (% of one core)</td><td>{{printf "%.1f" .R.Switch.CPUPercent}} / {{printf "%.1f" .R.Switch.CPUMax}}</td></tr>
 <tr><td>switch RSS start / end / max (MiB)</td><td>{{mib .R.Switch.RSSStart}} / {{mib .R.Switch.RSSBytes}} / {{mib .R.Switch.RSSMax}}</td></tr>{{end}}
+<tr><td>harness CPU (% of one core)</td><td>{{printf "%.1f" .R.HarnessCPU}}</td></tr>
 {{with .R.Soak}}<tr><td>soak: target / reached concurrent</td><td>{{.TargetConcurrent}} / {{.ReachedConcurrent}}</td></tr>
 <tr><td>soak: RSS per call</td><td>{{printf "%.0f" .RSSPerCallBytes}} bytes</td></tr>{{end}}
 {{with .R.ESL}}<tr><td>ESL events/s (all / per subscriber)</td><td>{{printf "%.0f" .EventsPerSec}} / {{printf "%.0f" .EventsPerSecPerSub}}</td></tr>
@@ -126,8 +127,8 @@ switch {{.R.Switch.Version}}{{if .R.Switch.Spawned}} (spawned, pid {{.R.Switch.P
 {{end}}</table>
 {{if .R.FailuresByCode}}<h2>Failures by code</h2><table><tr><th>code</th><th>count</th></tr>
 {{range .Fail}}<tr><td>{{.K}}</td><td>{{.V}}</td></tr>{{end}}</table>{{end}}
-{{with .R.Ramp}}<h2>Ramp steps</h2><table><tr><th>target/s</th><th>achieved/s</th><th>attempted</th><th>failed</th><th>failure ratio</th><th>setup p99 ms</th><th>clean</th></tr>
-{{range .Steps}}<tr><td>{{printf "%.0f" .TargetRate}}</td><td>{{printf "%.1f" .AchievedRate}}</td><td>{{.Attempted}}</td><td>{{.Failed}}</td><td>{{printf "%.4f" .FailureRatio}}</td><td>{{printf "%.2f" .SetupP99}}</td><td>{{.Clean}}</td></tr>
+{{with .R.Ramp}}<h2>Ramp steps</h2><table><tr><th>target/s</th><th>started/s</th><th>answered/s</th><th>attempted</th><th>failed</th><th>failure ratio</th><th>setup p99 ms</th><th>clean</th></tr>
+{{range .Steps}}<tr><td>{{printf "%.0f" .TargetRate}}</td><td>{{printf "%.1f" .LaunchRate}}</td><td>{{printf "%.1f" .AchievedRate}}</td><td>{{.Attempted}}</td><td>{{.Failed}}</td><td>{{printf "%.4f" .FailureRatio}}</td><td>{{printf "%.2f" .SetupP99}}</td><td>{{.Clean}}</td></tr>
 {{end}}</table>{{end}}
 <h2>Over time</h2>
 <div class="charts">{{range .Charts}}{{.}}{{end}}</div>

@@ -36,7 +36,11 @@ func Main(ctx context.Context, args []string, opts Options, out io.Writer) error
 
 // printSummary writes the human summary of a report.
 func printSummary(w io.Writer, r *Report) {
-	fmt.Fprintf(w, "scenario %s: %.1f s measured, target %.1f/s, achieved %.1f/s\n", r.Scenario, r.Seconds, r.TargetRate, r.AchievedRate)
+	fmt.Fprintf(w, "scenario %s: %.1f s measured, target %.1f/s, achieved %.1f/s", r.Scenario, r.Seconds, r.TargetRate, r.AchievedRate)
+	if r.LaunchRate > 0 {
+		fmt.Fprintf(w, " (answers per second; requests started %.1f/s)", r.LaunchRate)
+	}
+	fmt.Fprintln(w)
 	if r.Register != nil {
 		l := r.Register.Latency
 		fmt.Fprintf(w, "REGISTER: %d attempted, %d ok, %d failed; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f\n",
@@ -58,8 +62,8 @@ func printSummary(w io.Writer, r *Report) {
 	}
 	if rp := r.Ramp; rp != nil {
 		for _, s := range rp.Steps {
-			fmt.Fprintf(w, "  step %.0f/s: achieved %.1f/s, %d attempted, %d failed (%.2f%%), setup p99 %.2f ms, clean %v\n",
-				s.TargetRate, s.AchievedRate, s.Attempted, s.Failed, 100*s.FailureRatio, s.SetupP99, s.Clean)
+			fmt.Fprintf(w, "  step %.0f/s: started %.1f/s, answered %.1f/s, %d attempted, %d failed (%.2f%%), setup p99 %.2f ms, clean %v\n",
+				s.TargetRate, s.LaunchRate, s.AchievedRate, s.Attempted, s.Failed, 100*s.FailureRatio, s.SetupP99, s.Clean)
 		}
 		fmt.Fprintf(w, "ramp: highest clean rate %.1f/s\n", rp.HighestCleanRate)
 	}
@@ -75,5 +79,5 @@ func printSummary(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "switch %s: CPU mean %.1f%% max %.1f%% of one core; RSS %d → %d bytes (max %d)\n",
 			r.Switch.Version, r.Switch.CPUPercent, r.Switch.CPUMax, r.Switch.RSSStart, r.Switch.RSSBytes, r.Switch.RSSMax)
 	}
-	fmt.Fprintf(w, "machine: %d cores, %s\n", r.Machine.Cores, r.Machine.CPUModel)
+	fmt.Fprintf(w, "harness CPU %.1f%% of one core; machine: %d cores, %s\n", r.HarnessCPU, r.Machine.Cores, r.Machine.CPUModel)
 }

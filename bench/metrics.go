@@ -11,17 +11,19 @@ import (
 
 // metrics are the run-wide counters and histograms (microseconds), shared by every goroutine.
 type metrics struct {
-	attempted atomic.Int64 // calls or REGISTERs started
-	answered  atomic.Int64
-	completed atomic.Int64
-	failed    atomic.Int64
-	up        atomic.Int64 // calls up now
-	maxUp     atomic.Int64
-	regOK     atomic.Int64
-	regTried  atomic.Int64
-	events    atomic.Int64 // ESL events received, all subscribers
-	chanEvs   atomic.Int64
-	injected  atomic.Int64
+	attempted  atomic.Int64 // calls or REGISTERs started
+	answered   atomic.Int64
+	completed  atomic.Int64
+	failed     atomic.Int64
+	up         atomic.Int64 // calls up now
+	maxUp      atomic.Int64
+	regOK      atomic.Int64
+	regTried   atomic.Int64
+	lastRegOK  atomic.Int64 // UnixNano of the latest 200 to a REGISTER
+	events     atomic.Int64 // ESL events received, all subscribers
+	chanEvs    atomic.Int64
+	injected   atomic.Int64
+	lastAnswer atomic.Int64 // UnixNano of the latest 200 to an INVITE
 
 	setup   hdr.Recorder
 	ringing hdr.Recorder
@@ -52,20 +54,43 @@ func (m *metrics) failuresByCode() map[string]int64 {
 }
 
 func (m *metrics) callUp() {
-	n := m.up.Add(1)
+	storeMax(&m.maxUp, m.up.Add(1))
+}
+
+func (m *metrics) callDown() { m.up.Add(-1) }
+
+// storeMax raises a to v if v is larger.
+func storeMax(a *atomic.Int64, v int64) {
 	for {
-		cur := m.maxUp.Load()
-		if n <= cur || m.maxUp.CompareAndSwap(cur, n) {
+		cur := a.Load()
+		if v <= cur || a.CompareAndSwap(cur, v) {
 			return
 		}
 	}
 }
 
-func (m *metrics) callDown() { m.up.Add(-1) }
+// answerRate is answered calls per second from start to the last answer (0 when none): the
+// throughput the switch sustained, which falls below the launch rate once setups queue.
+func answerRate(answered int64, start time.Time, lastAnswerNano int64) float64 {
+	if answered == 0 || lastAnswerNano == 0 {
+		return 0
+	}
+	secs := time.Unix(0, lastAnswerNano).Sub(start).Seconds()
+	if secs <= 0 {
+		return 0
+	}
+	return float64(answered) / secs
+}
 
 // recordCall folds one call's outcome into m (and into step, when not nil).
 func (m *metrics) recordCall(r callResult, step *stepStats) {
 	if r.answered {
+		at := r.startedAt.Add(r.setup).UnixNano()
+		storeMax(&m.lastAnswer, at)
+		if step != nil {
+			step.answered.Add(1)
+			storeMax(&step.lastAnswer, at)
+		}
 		m.answered.Add(1)
 		_ = m.setup.Record(r.setup.Microseconds())
 		if step != nil {
@@ -91,9 +116,11 @@ type stepStats struct {
 	target   float64
 	launched atomic.Int64
 	failed   atomic.Int64
-	setup    hdr.Recorder
-	wg       sync.WaitGroup
-	elapsed  time.Duration
+	answered atomic.Int64
+	// lastAnswer is the UnixNano of the step's latest answer.
+	lastAnswer atomic.Int64
+	setup      hdr.Recorder
+	wg         sync.WaitGroup
 }
 
 // sortedKeys returns the keys of a failure map, largest count first.

@@ -69,7 +69,8 @@ type SwitchStats struct {
 // RampStep is one step of the ramp scenario.
 type RampStep struct {
 	TargetRate   float64 `json:"target_rate"`
-	AchievedRate float64 `json:"achieved_rate"`
+	LaunchRate   float64 `json:"launch_rate"`   // INVITEs started per second
+	AchievedRate float64 `json:"achieved_rate"` // answers per second up to the step's last answer
 	Attempted    int64   `json:"attempted"`
 	Failed       int64   `json:"failed"`
 	FailureRatio float64 `json:"failure_ratio"`
@@ -132,6 +133,7 @@ type Report struct {
 	Seconds        float64          `json:"duration_seconds"` // measured phase
 	TargetRate     float64          `json:"target_rate"`
 	AchievedRate   float64          `json:"achieved_rate"`
+	LaunchRate     float64          `json:"launch_rate,omitempty"` // INVITEs (register: REGISTERs) started per second
 	Config         ReportConfig     `json:"config"`
 	Calls          CallStats        `json:"calls"`
 	FailuresByCode map[string]int64 `json:"failures_by_code"`
@@ -143,6 +145,7 @@ type Report struct {
 	ESL            *ESLStats        `json:"esl,omitempty"`
 	Switch         SwitchStats      `json:"switch"`
 	Machine        Machine          `json:"machine"`
+	HarnessCPU     float64          `json:"harness_cpu_percent"` // the bench process itself, % of one core
 	Timeline       []Point          `json:"timeline"`
 	Notes          []string         `json:"notes,omitempty"`
 }

@@ -89,6 +89,29 @@ func TestReadReportErrors(t *testing.T) {
 	}
 }
 
+func TestAnswerRate(t *testing.T) {
+	start := time.Unix(100, 0)
+	tests := []struct {
+		name     string
+		answered int64
+		last     int64
+		want     float64
+	}{
+		{name: "none answered", answered: 0, last: start.Add(time.Second).UnixNano(), want: 0},
+		{name: "no answer time", answered: 5, last: 0, want: 0},
+		{name: "answer before start", answered: 5, last: start.Add(-time.Second).UnixNano(), want: 0},
+		{name: "steady", answered: 500, last: start.Add(5 * time.Second).UnixNano(), want: 100},
+		{name: "queued tail lowers the rate", answered: 500, last: start.Add(10 * time.Second).UnixNano(), want: 50},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := answerRate(tc.answered, start, tc.last); got != tc.want {
+				t.Fatalf("answerRate = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestSVGChartEmpty(t *testing.T) {
 	got := string(svgChart("t", "ms", nil, nil))
 	if !strings.Contains(got, "no data") || !strings.HasSuffix(got, "</svg>") {

@@ -49,6 +49,7 @@ type runner struct {
 	measureStart time.Time
 	target       func() float64 // current target rate, for the timeline
 	procFirst    *procSample
+	selfFirst    *procSample
 	procLast     *procSample
 	cpuMax       float64
 	rssMax       int64

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math"
+	"os"
 	"time"
 )
 
@@ -17,6 +18,9 @@ type sampler struct {
 // startSampler begins the measured phase: the timeline's t=0 and the first process sample.
 func (r *runner) startSampler(total time.Duration) *sampler {
 	r.measureStart = time.Now()
+	if s, err := sampleProc(os.Getpid()); err == nil {
+		r.selfFirst = &s
+	}
 	if r.sw != nil && r.sw.PID > 0 {
 		if s, err := sampleProc(r.sw.PID); err == nil {
 			r.procFirst, r.procLast = &s, &s
@@ -116,6 +120,11 @@ func (r *runner) report(started time.Time) *Report {
 			Failed: m.failed.Load(), MaxConcurrent: m.maxUp.Load()},
 		Setup: latencyOf(m.setup.Total()), Ringing: latencyOf(m.ringing.Total()),
 		Machine: machine(), Notes: r.notes,
+	}
+	if r.selfFirst != nil {
+		if s, err := sampleProc(os.Getpid()); err == nil {
+			rep.HarnessCPU = round(cpuPercent(*r.selfFirst, s), 1)
+		}
 	}
 	for _, n := range r.nodes {
 		rep.Calls.UASAnswered += n.answered.Load()

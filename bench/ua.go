@@ -87,8 +87,6 @@ func waitListening(tl *sip.TransportLayer, addr string) error {
 	return fmt.Errorf("sip socket %s never became ready", addr)
 }
 
-func (n *uaNode) addr() string { return net.JoinHostPort(n.ip, strconv.Itoa(n.port)) }
-
 func (n *uaNode) close() {
 	_ = n.srv.Close()
 	_ = n.ua.Close()
@@ -166,6 +164,7 @@ type callResult struct {
 	failure   string        // failure key: SIP code, "timeout", "transport", "bye-<code>"…
 	ringing   time.Duration // first INVITE → first 180/183 (0 when none)
 	setup     time.Duration // first INVITE → 200
+	startedAt time.Time     // first INVITE sent
 }
 
 // call places one call: INVITE (answering a 407 with digest), ACK, hold, BYE. onAnswer and
@@ -184,6 +183,7 @@ func (n *uaNode) call(ctx context.Context, spec callSpec, onAnswer, onEnd func()
 	sctx, cancel := context.WithTimeout(ctx, spec.timeout)
 	defer cancel()
 	start := time.Now()
+	r.startedAt = start
 	dlg, err := n.dlgCli.WriteInvite(sctx, req)
 	if err != nil {
 		r.failure = "transport"
