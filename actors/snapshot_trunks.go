@@ -2,7 +2,6 @@ package actors
 
 import (
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/switchyard/switchyard/persistence"
@@ -153,5 +152,3 @@ func (s *Snapshot) Gateways() []*GatewayView {
 
 // IncomingTrunks returns every incoming trunk.
 func (s *Snapshot) IncomingTrunks() []*TrunkView { return s.trunk.trunks }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
