@@ -56,6 +56,10 @@ func (c *callActor) newChannel(leg Leg, direction string) *events.Channel {
 
 func (c *callActor) publish(e *events.Event) { c.node.bus.Publish(e) }
 
+// listening reports whether anyone subscribes to events: building channel events costs
+// more than the call's own signalling, so nobody listening means none are built.
+func (c *callActor) listening() bool { return c.node.bus.Subscribers() > 0 }
+
 func (c *callActor) other(ls *legState) *events.Channel {
 	if ls == c.a {
 		if c.bridged != nil {
@@ -72,7 +76,9 @@ func (c *callActor) other(ls *legState) *events.Channel {
 // setState fires CHANNEL_STATE for a running-state change.
 func (c *callActor) setState(ls *legState, state string) {
 	ls.ch.State = state
-	c.publish(events.ChannelEvent("CHANNEL_STATE", ls.ch, c.other(ls)))
+	if c.listening() {
+		c.publish(events.ChannelEvent("CHANNEL_STATE", ls.ch, c.other(ls)))
+	}
 	c.node.trackChannel(ls.ch, c.uuid)
 }
 
@@ -83,12 +89,16 @@ func (c *callActor) setCallState(ls *legState, cs string) {
 	}
 	orig := ls.ch.CallState
 	ls.ch.CallState = cs
-	c.publish(events.CallStateEvent(ls.ch, c.other(ls), orig))
+	if c.listening() {
+		c.publish(events.CallStateEvent(ls.ch, c.other(ls), orig))
+	}
 	c.node.trackChannel(ls.ch, c.uuid)
 }
 
 func (c *callActor) fire(ls *legState, name string) {
-	c.publish(events.ChannelEvent(name, ls.ch, c.other(ls)))
+	if c.listening() {
+		c.publish(events.ChannelEvent(name, ls.ch, c.other(ls)))
+	}
 }
 
 // inboundCreated is the A-leg's start (PROTOCOL §7.5 rows 1–2, then `bridge` starts).
@@ -147,7 +157,9 @@ func (c *callActor) bridgedLegs(b *legState) {
 	c.a.ch.Bridged, b.ch.Bridged = now, now
 	b.ch.SetVar("bridge_uuid", c.a.ch.UUID)
 	c.a.ch.SetVar("bridge_uuid", b.ch.UUID)
-	c.publish(events.BridgeEvent("CHANNEL_BRIDGE", c.a.ch, b.ch))
+	if c.listening() {
+		c.publish(events.BridgeEvent("CHANNEL_BRIDGE", c.a.ch, b.ch))
+	}
 	c.node.trackChannel(c.a.ch, c.uuid)
 	c.setState(b, "CS_EXCHANGE_MEDIA")
 }
@@ -178,7 +190,9 @@ func (c *callActor) reported(ls *legState) {
 	c.fire(ls, "CHANNEL_HANGUP_COMPLETE")
 	c.fire(ls, "CHANNEL_DESTROY")
 	ls.ch.State = "CS_DESTROY"
-	c.publish(events.ChannelEvent("CHANNEL_STATE", ls.ch, c.other(ls)))
+	if c.listening() {
+		c.publish(events.ChannelEvent("CHANNEL_STATE", ls.ch, c.other(ls)))
+	}
 	c.node.forgetChannel(ls.ch.UUID)
 }
 

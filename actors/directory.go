@@ -16,7 +16,14 @@ type directoryActor struct {
 	ready    chan<- error
 	domains  map[int64]*actor.PID
 	stopping bool // no reload (and no spawn) once stopping: see domainActor.stopping
+	// pending coalesces config changes: every change queued before the reload runs is
+	// covered by it (a burst of admin writes costs one LoadAll, not one each).
+	pending bool
+	waiters []*actor.PID
 }
+
+// reloadNow is the directory's own trigger to run the coalesced reload.
+type reloadNow struct{}
 
 func newDirectory(n *Node, ready chan<- error) *directoryActor {
 	return &directoryActor{node: n, log: n.log.With().Str("actor", "directory").Logger(), ready: ready, domains: map[int64]*actor.PID{}}
@@ -34,13 +41,23 @@ func (d *directoryActor) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		d.stopping = true
 	case *configChanged:
+		if s := ctx.Sender(); s != nil {
+			d.waiters = append(d.waiters, s)
+		}
+		if !d.pending {
+			d.pending = true
+			ctx.Send(ctx.Self(), &reloadNow{})
+		}
+	case *reloadNow:
+		d.pending = false
 		var err error
 		if !d.stopping {
 			err = d.reload(ctx)
 		}
-		if ctx.Sender() != nil {
-			ctx.Respond(err)
+		for _, w := range d.waiters {
+			ctx.Send(w, &reloadDone{err: err})
 		}
+		d.waiters = d.waiters[:0]
 	case *actor.Terminated:
 		// A domain stopped (deleted); forget it.
 		for id, pid := range d.domains {

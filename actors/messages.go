@@ -74,6 +74,8 @@ type (
 		snap *Snapshot
 	}
 	configChanged struct{}
+	// reloadDone answers a Reload once the new snapshot is installed.
+	reloadDone struct{ err error }
 	// callEnded: a call of this domain finished and wrote its CDR.
 	callEnded struct{ uuid string }
 	// admitCall asks another domain (or trunk) to admit a call that terminates there.

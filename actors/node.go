@@ -217,8 +217,8 @@ func (n *Node) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reload configuration: %w", err)
 	}
-	if e, ok := res.(error); ok && e != nil {
-		return e
+	if d, ok := res.(*reloadDone); ok && d.err != nil {
+		return d.err
 	}
 	return nil
 }

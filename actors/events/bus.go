@@ -46,6 +46,8 @@ type Bus struct {
 	mu   sync.Mutex // serialises sequence numbering and fan-out so every queue is in sequence order
 	seq  uint64
 	subs map[*Subscription]struct{}
+	// nsubs is len(subs), readable without the lock.
+	nsubs atomic.Int32
 }
 
 // NewBus returns a bus with the given identity.
@@ -123,6 +125,7 @@ func (b *Bus) Subscribe(opts SubscribeOptions) *Subscription {
 	s := &Subscription{bus: b, filter: opts.Filter, onKill: opts.OnKill, ch: make(chan *Event, n), killed: make(chan struct{})}
 	b.mu.Lock()
 	b.subs[s] = struct{}{}
+	b.nsubs.Store(int32(len(b.subs)))
 	b.mu.Unlock()
 	return s
 }
@@ -162,16 +165,14 @@ func (s *Subscription) Drain() {
 func (s *Subscription) Close() {
 	s.bus.mu.Lock()
 	delete(s.bus.subs, s)
+	s.bus.nsubs.Store(int32(len(s.bus.subs)))
 	s.closed = true
 	s.bus.mu.Unlock()
 }
 
-// Subscribers returns the number of live subscriptions.
-func (b *Bus) Subscribers() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.subs)
-}
+// Subscribers returns the number of live subscriptions. It does not lock: publishers use it
+// to skip building events nobody would receive.
+func (b *Bus) Subscribers() int { return int(b.nsubs.Load()) }
 
 // Publish stamps the standard headers (unless already stamped) and offers the event to every
 // subscriber whose filter accepts it. It never blocks. The bus takes ownership of e: the
@@ -199,6 +200,7 @@ func (b *Bus) Publish(e *Event) {
 				s.killOnce.Do(func() {
 					close(s.killed)
 					delete(b.subs, s)
+					b.nsubs.Store(int32(len(b.subs)))
 					if s.onKill != nil {
 						s.onKill()
 					}

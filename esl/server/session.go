@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net"
@@ -48,6 +49,9 @@ type session struct {
 	srv  *Server
 	conn net.Conn
 	ip   netip.Addr
+	// bw batches the writer's output: frames are flushed when nothing else is ready to write,
+	// so a burst of events costs one write(2) instead of one per event.
+	bw *bufio.Writer
 
 	out  chan outMsg
 	logs chan []byte
@@ -219,6 +223,7 @@ func (ss *session) finish() {
 
 func (ss *session) writeLoop() {
 	defer ss.srv.wg.Done()
+	ss.bw = bufio.NewWriterSize(ss.conn, 64<<10)
 	var evc <-chan *events.Event
 	var killed <-chan struct{}
 	var lingerTimer <-chan time.Time
@@ -231,6 +236,9 @@ func (ss *session) writeLoop() {
 			}
 			continue
 		default:
+		}
+		if len(evc) == 0 && len(ss.logs) == 0 && !ss.flush() {
+			return
 		}
 		select {
 		case m := <-ss.out:
@@ -275,6 +283,9 @@ func (ss *session) repliesBefore() bool {
 		return false
 	}
 	for v := ss.barrier.Load(); ss.written < v; {
+		if !ss.flush() {
+			return false
+		}
 		select {
 		case m := <-ss.out:
 			if !ss.write(m) {
@@ -306,8 +317,23 @@ func (ss *session) write(m outMsg) bool {
 	if m.seq > ss.written {
 		ss.written = m.seq
 	}
-	_, err := ss.conn.Write(m.data)
+	_, err := ss.bw.Write(m.data)
+	if err == nil && m.close {
+		err = ss.bw.Flush()
+	}
 	if err != nil || m.close {
+		ss.closeConn()
+		return false
+	}
+	return true
+}
+
+// flush sends what the writer has buffered.
+func (ss *session) flush() bool {
+	if ss.bw.Buffered() == 0 {
+		return true
+	}
+	if err := ss.bw.Flush(); err != nil {
 		ss.closeConn()
 		return false
 	}
