@@ -284,17 +284,8 @@ func (c *callActor) ringing(ctx actor.Context) {
 
 // bLegFailed drops one fork; when none is left the caller gets the best failure.
 func (c *callActor) bLegFailed(ctx actor.Context, m *LegFailed) {
-	ls := c.bLegs[m.Leg.UUID()]
-	if ls == nil {
+	if !c.forkFailed(m) {
 		return
-	}
-	ls.outcome = m.Code
-	c.hungUp(ls, sipToCause(m.Code), m.Code)
-	c.reported(ls)
-	delete(c.bLegs, m.Leg.UUID())
-	c.node.legEnded()
-	if c.best == 0 || rank(m.Code) < rank(c.best) {
-		c.best = m.Code
 	}
 	if len(c.bLegs) > 0 || c.finished {
 		return
@@ -314,6 +305,20 @@ func (c *callActor) bLegFailed(ctx actor.Context, m *LegFailed) {
 		code = 480
 	}
 	c.rejectA(ctx, code, "", sipToCause(code))
+}
+
+// forkFailed ends a fork that got a final failure and remembers the best failure code for the
+// caller; it reports false for a leg that is not a pending fork.
+func (c *callActor) forkFailed(m *LegFailed) bool {
+	ls := c.bLegs[m.Leg.UUID()]
+	if ls == nil || ls == c.bridged {
+		return false
+	}
+	c.dropFork(ls, m.Code)
+	if c.best == 0 || rank(m.Code) < rank(c.best) {
+		c.best = m.Code
+	}
+	return true
 }
 
 // rank orders failure codes for the caller: busy beats decline beats unavailable.

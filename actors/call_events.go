@@ -9,11 +9,10 @@ import (
 
 // legState is one leg of a call with its channel (the data behind its ESL events).
 type legState struct {
-	leg     Leg
-	ch      *events.Channel
-	rang    bool
-	ended   bool // hangup events published
-	outcome int  // final SIP code seen on this leg
+	leg   Leg
+	ch    *events.Channel
+	rang  bool
+	ended bool // hangup events published
 }
 
 // newChannel builds the event channel of a leg.

@@ -83,15 +83,7 @@ func (c *callActor) originating(ctx actor.Context) {
 		ctx.Request(o.targetPID, &lookupContacts{})
 		c.behavior.Become(c.originBridging)
 	case *LegFailed:
-		if ls := c.bLegs[m.Leg.UUID()]; ls != nil {
-			c.hungUp(ls, sipToCause(m.Code), m.Code)
-			c.reported(ls)
-			delete(c.bLegs, m.Leg.UUID())
-			c.node.legEnded()
-			if c.best == 0 || rank(m.Code) < rank(c.best) {
-				c.best = m.Code
-			}
-		}
+		c.forkFailed(m)
 		if len(c.bLegs) == 0 && c.a == nil {
 			cause := "NO_ANSWER"
 			if c.best != 0 && c.best != 487 {
@@ -206,15 +198,7 @@ func (c *callActor) originBridging(ctx actor.Context) {
 		c.up = true
 		c.behavior.Become(c.inCall)
 	case *LegFailed:
-		if ls := c.bLegs[m.Leg.UUID()]; ls != nil && ls != c.bridged {
-			c.hungUp(ls, sipToCause(m.Code), m.Code)
-			c.reported(ls)
-			delete(c.bLegs, m.Leg.UUID())
-			c.node.legEnded()
-			if c.best == 0 || rank(m.Code) < rank(c.best) {
-				c.best = m.Code
-			}
-		}
+		c.forkFailed(m)
 		if len(c.bLegs) == 0 {
 			c.hangupAll(ctx, sipToCause(c.best), c.best, "system", nil)
 		}

@@ -364,17 +364,7 @@ func (c *callActor) handOver(ctx actor.Context, m *takeOver) {
 		ctx.Respond(ErrInvalidRequest)
 		return
 	}
-	z := c.partner(leaving)
-	acct := c.accountOf(z)
-	if z == c.a {
-		c.a = nil
-	} else {
-		delete(c.bLegs, z.ch.UUID)
-	}
-	if c.bridged == z {
-		c.bridged = nil
-	}
-	ctx.Respond(&handedOver{ls: z, acct: acct})
+	ctx.Respond(c.detach(c.partner(leaving)))
 	leaving.leg.Hangup("ATTENDED_TRANSFER")
 	c.finish(ctx, "ATTENDED_TRANSFER", 200, "system")
 }
@@ -457,16 +447,7 @@ func (c *callActor) giveLeg(ctx actor.Context, m *takeLeg) {
 		return
 	}
 	partner := c.partner(ls)
-	acct := c.accountOf(ls)
-	if ls == c.a {
-		c.a = nil
-	} else {
-		delete(c.bLegs, ls.ch.UUID)
-	}
-	if c.bridged == ls {
-		c.bridged = nil
-	}
-	ctx.Respond(&handedOver{ls: ls, acct: acct})
+	ctx.Respond(c.detach(ls))
 	if partner != nil {
 		partner.leg.Hangup("NORMAL_CLEARING")
 	}
@@ -508,3 +489,18 @@ func (c *callActor) bridgeTaken(ctx actor.Context, m *handedOver) {
 
 // bridgeOK answers a successful uuid_bridge.
 type bridgeOK struct{}
+
+// detach removes a leg from this call so that another call can take it over (its events and
+// messages go there from now on).
+func (c *callActor) detach(ls *legState) *handedOver {
+	h := &handedOver{ls: ls, acct: c.accountOf(ls)}
+	if ls == c.a {
+		c.a = nil
+	} else {
+		delete(c.bLegs, ls.ch.UUID)
+	}
+	if c.bridged == ls {
+		c.bridged = nil
+	}
+	return h
+}
