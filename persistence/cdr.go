@@ -1,7 +1,6 @@
 package persistence
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -144,61 +143,9 @@ func (s *Store) AppendCDRs(batch []CDR) error {
 // for the first page or the next value of the previous page; next is "" after the last page.
 // limit defaults to 100 and is capped at 1000.
 func (s *Store) ListCDRs(domainID int64, from, to time.Time, cursor string, limit int) ([]CDR, string, error) {
-	limit = clampLimit(limit, 100, 1000)
-	after := ""
-	if cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || !strings.HasPrefix(string(b), prefixCDR) {
-			return nil, "", fieldErr("cursor", "invalid cursor")
-		}
-		after = string(b)
-	}
-	page := []CDR{}
-	var last []byte
-	more := false
-	err := s.db.View(func(txn *badger.Txn) error {
-		prefixes := []string{}
-		if domainID != 0 {
-			prefixes = append(prefixes, prefixCDR+pad(domainID)+"/")
-		} else {
-			ids, err := cdrDomains(txn)
-			if err != nil {
-				return err
-			}
-			for _, id := range ids {
-				p := prefixCDR + pad(id) + "/"
-				if after != "" && after >= p+"\xff" {
-					continue
-				}
-				prefixes = append(prefixes, p)
-			}
-		}
-		for _, p := range prefixes {
-			err := scanTimeRange(txn, p, from, to, after, limit+1-len(page), func(k, v []byte) error {
-				if len(page) == limit {
-					more = true
-					return nil
-				}
-				var c CDR
-				if err := json.Unmarshal(v, &c); err != nil {
-					return fmt.Errorf("decode cdr %q: %w", k, err)
-				}
-				page = append(page, c)
-				last = k
-				return nil
-			})
-			if err != nil || more {
-				return err
-			}
-		}
-		return nil
-	})
+	page, next, err := listTimed[CDR](s, prefixCDR, domainID, from, to, cursor, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("list cdrs of domain %d: %w", domainID, err)
-	}
-	next := ""
-	if more {
-		next = base64.RawURLEncoding.EncodeToString(last)
 	}
 	return page, next, nil
 }
