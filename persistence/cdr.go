@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -148,26 +147,4 @@ func (s *Store) ListCDRs(domainID int64, from, to time.Time, cursor string, limi
 		return nil, "", fmt.Errorf("list cdrs of domain %d: %w", domainID, err)
 	}
 	return page, next, nil
-}
-
-// cdrDomains lists the domain ids that have CDRs, by seeking past each domain's range.
-func cdrDomains(txn *badger.Txn) ([]int64, error) {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixCDR)})
-	defer it.Close()
-	var ids []int64
-	for it.Rewind(); it.Valid(); {
-		k := string(it.Item().Key())
-		rest := strings.TrimPrefix(k, prefixCDR)
-		i := strings.IndexByte(rest, '/')
-		if i < 0 {
-			return nil, fmt.Errorf("bad cdr key %q", k)
-		}
-		id, err := idFromKeyTail([]byte(rest[:i]))
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-		it.Seek([]byte(prefixCDR + rest[:i] + "/\xff"))
-	}
-	return ids, nil
 }
