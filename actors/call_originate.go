@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -13,7 +14,10 @@ import (
 // leg is offered a held placeholder SDP, the second leg gets the first leg's answer, and the
 // first leg is re-INVITEd with the second leg's answer).
 type originSpec struct {
+	// account is the first party; for a gateway endpoint it stands for the external number
+	// (Identity = the number, CustomerID = the gateway's customer) and gateway is set.
 	account    *AccountView
+	gateway    *GatewayView
 	accountPID *actor.PID
 	target     *AccountView // nil: park
 	targetPID  *actor.PID
@@ -46,6 +50,10 @@ func (c *callActor) originating(ctx actor.Context) {
 	case *actor.Started:
 		c.self = ctx.Self()
 		c.node.calls.Store(c.uuid, c.self)
+		if o.gateway != nil {
+			c.dialGateway(ctx, o)
+			return
+		}
 		ctx.Request(o.accountPID, &lookupContacts{})
 	case *actor.DeadLetterResponse:
 		c.originFailed(ctx, "USER_NOT_REGISTERED")
@@ -212,4 +220,34 @@ func (c *callActor) originBridging(ctx actor.Context) {
 	case *hangupCommand:
 		c.hangupAll(ctx, m.cause, 200, "system", nil)
 	}
+}
+
+// dialGateway places the first leg of `originate sofia/gateway/<gw>/<number>`.
+func (c *callActor) dialGateway(ctx actor.Context, o *originSpec) {
+	dialer := c.node.getDialer()
+	gw := o.gateway
+	if dialer == nil || gw.Addr == "" || !c.node.gatewayIsUp(gw.Config.ID) {
+		c.originFailed(ctx, "GATEWAY_DOWN")
+		return
+	}
+	req := DialRequest{
+		UUID: c.uuid, Contact: "sip:" + o.account.Identity + "@" + gw.Addr, Destination: gw.Addr,
+		Transport: strings.ToLower(gw.Config.Transport), FromUser: o.cidNum, FromName: o.cidName,
+		FromDomain: c.spec.domain.Name(), ToUser: o.account.Identity, ToDomain: hostOf(gw.Addr), SDP: []byte(holdSDP),
+		Headers: [][2]string{{"X-Switchyard-Call", c.uuid}},
+	}
+	if gw.Config.AuthName != "" {
+		req.Auth = &DigestAuth{Username: gw.Config.AuthName, Password: gw.Password, Host: hostOf(gw.Addr)}
+	}
+	leg := dialer.Dial(req, callSink{ctx.ActorSystem().Root, ctx.Self()})
+	ls := &legState{leg: leg, ch: c.newChannel(leg, "outbound")}
+	ls.ch.CallerIDName, ls.ch.CallerIDNumber, ls.ch.CalleeIDNumber = o.cidName, o.cidNum, o.account.Identity
+	ls.ch.SetVar("sip_gateway_name", gw.Config.Name)
+	for k, v := range o.vars {
+		ls.ch.SetVar(k, v)
+	}
+	c.bLegs[leg.UUID()] = ls
+	c.node.legStarted()
+	c.outboundCreated(ls)
+	c.armRingTimer(ctx)
 }

@@ -184,14 +184,18 @@ func (d *domainActor) admitOriginate(ctx actor.Context, m *originateRequest) {
 		fail("SYSTEM_SHUTDOWN")
 		return
 	}
-	pid, ok := d.accounts[o.account.ID()]
-	if !ok {
-		fail("USER_NOT_REGISTERED")
-		return
+	external := o.gateway != nil
+	if !external {
+		pid, ok := d.accounts[o.account.ID()]
+		if !ok {
+			fail("USER_NOT_REGISTERED")
+			return
+		}
+		o.accountPID = pid
 	}
-	o.accountPID = pid
 	customers := []int64{o.account.Config.CustomerID}
 	if o.target != nil {
+		var ok bool
 		if o.targetPID, ok = d.accounts[o.target.ID()]; !ok {
 			fail("USER_NOT_REGISTERED")
 			return
@@ -200,7 +204,7 @@ func (d *domainActor) admitOriginate(ctx actor.Context, m *originateRequest) {
 			customers = append(customers, o.target.Config.CustomerID)
 		}
 	}
-	if limit := d.limitCheck(customers); limit != "" {
+	if limit := d.limitCheckExt(customers, external); limit != "" {
 		d.publishLimit(limit, "originate", o.account.Identity)
 		fail("NORMAL_CIRCUIT_CONGESTION")
 		return
@@ -213,7 +217,7 @@ func (d *domainActor) admitOriginate(ctx actor.Context, m *originateRequest) {
 		fail("DESTINATION_OUT_OF_ORDER")
 		return
 	}
-	a := &admission{uuid: m.uuid, pid: cpid, customers: customers}
+	a := &admission{uuid: m.uuid, pid: cpid, customers: customers, external: external}
 	d.calls[m.uuid] = a
 	d.byPID[cpid.Id] = m.uuid
 	d.count(a)

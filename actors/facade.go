@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/switchyard/switchyard/actors/events"
+	"github.com/switchyard/switchyard/persistence"
 )
 
 // This file is the control facade the ESL server uses (esl/server.Switch).
@@ -254,14 +256,19 @@ func (n *Node) control(ctx context.Context, scope Scope, cmd *controlCommand) er
 // Originate places a call to an account and parks it or bridges it to a second account
 // (`originate user/<ext>@<domain> &park()|&bridge(user/<ext>@<domain>)|<extension>`). It
 // returns once the first leg answers (its uuid) or fails (*CauseError), as FreeSWITCH does.
-// Gateways (`sofia/gateway/...`) answer INVALID_GATEWAY until trunks exist.
+// `sofia/gateway/<gateway name>/<number>` calls a number through a termination gateway of the
+// scope's domains (its customer's limits and the external call limit apply).
 func (n *Node) Originate(ctx context.Context, scope Scope, req OriginateRequest) (string, error) {
 	snap := n.Snapshot()
+	var gw *GatewayView
 	acct, dom, err := n.endpointAccount(snap, scope, req.Endpoint)
+	if ce, ok := err.(*CauseError); ok && ce.Cause == "INVALID_GATEWAY" {
+		acct, dom, gw, err = gatewayEndpoint(snap, scope, req.Endpoint)
+	}
 	if err != nil {
 		return "", err
 	}
-	o := &originSpec{account: acct, cidName: req.CallerIDName, cidNum: req.CallerIDNum, timeout: req.Timeout, vars: map[string]string{}}
+	o := &originSpec{account: acct, gateway: gw, cidName: req.CallerIDName, cidNum: req.CallerIDNum, timeout: req.Timeout, vars: map[string]string{}}
 	for _, v := range req.Vars {
 		o.vars[v.Name] = v.Value
 		switch v.Name {
@@ -371,6 +378,41 @@ func (n *Node) endpointAccount(snap *Snapshot, scope Scope, endpoint string) (*A
 	}
 	return match, d, nil
 }
+
+// gatewayEndpoint resolves "sofia/gateway/<name>/<number>" to a gateway of a domain the scope
+// may use, and a stand-in account for the external number.
+func gatewayEndpoint(snap *Snapshot, scope Scope, endpoint string) (*AccountView, *DomainView, *GatewayView, error) {
+	rest := strings.TrimPrefix(strings.TrimSpace(endpoint), "sofia/gateway/")
+	name, number, ok := strings.Cut(rest, "/")
+	if !ok || name == "" || number == "" {
+		return nil, nil, nil, &CauseError{Cause: "INVALID_GATEWAY"}
+	}
+	var found *GatewayView
+	for _, g := range snap.Gateways() {
+		d, ok := snap.Domain(g.Config.DomainID)
+		if !ok || !scope.Allows(d.Name()) || (g.Config.Name != name && idString(g.Config.ID) != name) {
+			continue
+		}
+		if found != nil {
+			return nil, nil, nil, &CauseError{Cause: "INVALID_GATEWAY"} // ambiguous name: use the id
+		}
+		found = g
+	}
+	if found == nil {
+		return nil, nil, nil, &CauseError{Cause: "INVALID_GATEWAY"}
+	}
+	d, _ := snap.Domain(found.Config.DomainID)
+	if d.Locked() {
+		return nil, nil, nil, &CauseError{Cause: "CALL_REJECTED"}
+	}
+	acct := &AccountView{
+		Config:   persistence.SIPAccount{CustomerID: found.Config.CustomerID, Username: number, InternalCallerID: number},
+		DomainID: d.ID(), DomainName: d.Name(), Identity: number,
+	}
+	return acct, d, found, nil
+}
+
+func idString(n int64) string { return strconv.FormatInt(n, 10) }
 
 // extensionIn resolves an extension as the account would dial it: client_prefix*ext or a bare
 // extension of its own customer.

@@ -345,3 +345,42 @@ func TestGatewayHealthSkipsDeadGateway(t *testing.T) {
 		}
 	}
 }
+
+// TestOriginateThroughGateway: `originate sofia/gateway/<gw>/<number> &bridge(user/101@…)` calls
+// the number through the termination gateway, then bridges the answered leg to extension 101.
+func TestOriginateThroughGateway(t *testing.T) {
+	if !sipptest.Available() {
+		t.Skip("sipp not installed")
+	}
+	ts := newTrunkSetup(t)
+	s := ts.s
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	port, _ := sipptest.FreePort("127.0.0.35")
+	ts.gateway("gw-out", "127.0.0.35", port, false)
+	s.reload()
+	gw, err := sipptest.Start(ctx, t, sipptest.Opts{Scenario: "uas_answer.xml", LocalIP: "127.0.0.35", LocalPort: port, Calls: 1, Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uuid, err := s.node.Originate(ctx, actors.Scope{}, actors.OriginateRequest{
+		Endpoint: "sofia/gateway/gw-out/442079460000", Destination: "&bridge(user/101@acme.example)",
+	})
+	if err != nil {
+		t.Fatalf("originate through the gateway: %v", err)
+	}
+	recvOr(t, ts.callee.invites, "INVITE at extension 101")
+	s.waitLimits(ts.tn.domain.ID, func(l actors.DomainLimits) bool { return l.ExternalCalls == 1 })
+	if err := s.node.Hangup(ctx, actors.Scope{}, uuid, ""); err != nil {
+		t.Fatal(err)
+	}
+	recvOr(t, ts.callee.byes, "BYE at extension 101")
+	if res, _ := gw.Wait(); res.Successful != 1 {
+		t.Fatalf("gateway: %s %s", res.Summary(), res.ErrLog)
+	}
+	if _, err := s.node.Originate(ctx, actors.Scope{}, actors.OriginateRequest{Endpoint: "sofia/gateway/nope/123", Destination: "&park()"}); err == nil ||
+		!strings.Contains(err.Error(), "INVALID_GATEWAY") {
+		t.Fatalf("unknown gateway: %v", err)
+	}
+	s.waitLimits(ts.tn.domain.ID, func(l actors.DomainLimits) bool { return l.ActiveCalls == 0 && l.ExternalCalls == 0 })
+}
