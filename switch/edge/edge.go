@@ -97,6 +97,7 @@ func New(opts Options) (*Edge, error) {
 		return nil, fmt.Errorf("digest verifier: %w", err)
 	}
 	e.parser = sip.NewParser()
+	allowLargeUDPMessages()
 	if e.guard, err = newGuard(opts.Security, e.log); err != nil {
 		return nil, err
 	}
@@ -127,6 +128,16 @@ func New(opts Options) (*Edge, error) {
 	}
 	e.registerHandlers()
 	return e, nil
+}
+
+var udpSizeOnce sync.Once
+
+// allowLargeUDPMessages lifts sipgo's UDP size cap (sip.UDPMTUSize, a package variable: by
+// default a message over 1,300 bytes is silently not sent). A response must reach the caller
+// even when it echoes many Vias (RFC 4475 longreq); the largest UDP datagram is 65,507 bytes.
+// It runs once, before the first listener exists.
+func allowLargeUDPMessages() {
+	udpSizeOnce.Do(func() { sip.UDPMTUSize = 65507 + 200 })
 }
 
 // noDNS is a resolver that refuses every lookup without sending anything.

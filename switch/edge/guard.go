@@ -227,6 +227,7 @@ func (e *Edge) filterDatagram(props sip.TransportReadProps, data []byte) []byte 
 	if len(bytes.Trim(data, "\r\n\x00 ")) == 0 {
 		return data // keepalive
 	}
+	data = tidyParams(data)
 	reply, pass := e.guard.screen(data)
 	if reply != nil && e.udpConn != nil && props.RemoteAddr != nil {
 		_, _ = e.udpConn.WriteTo(reply, props.RemoteAddr)

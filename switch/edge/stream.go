@@ -113,12 +113,17 @@ func (f *streamFramer) filter(props sip.TransportReadProps, data []byte, now tim
 		if len(rest) < total {
 			break
 		}
-		reply, pass := f.screen(rest[skip:total])
+		msg := tidyParams(rest[skip:total])
+		if len(msg) != total-skip {
+			whole = false // the message was rewritten: return out, not data
+		}
+		reply, pass := f.screen(msg)
 		if reply != nil {
 			write(props, reply)
 		}
 		if pass {
-			out = append(out, rest[:total]...)
+			out = append(out, rest[:skip]...)
+			out = append(out, msg...)
 		} else {
 			whole = false
 		}
