@@ -222,11 +222,20 @@ func waitListening(tl *sip.TransportLayer, network, addr string) {
 	}
 }
 
+// listenHost is the address to advertise for a listener: its own IP, or, when it listens on
+// every interface, the first non-loopback IPv4 address of this machine (127.0.0.1 if none).
 func listenHost(ip net.IP) string {
-	if ip == nil || ip.IsUnspecified() {
-		return "127.0.0.1"
+	if ip != nil && !ip.IsUnspecified() {
+		return ip.String()
 	}
-	return ip.String()
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil && !n.IP.IsLinkLocalUnicast() {
+				return n.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
 }
 
 // UDPAddr is the bound UDP address ("" when disabled).
