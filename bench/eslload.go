@@ -13,7 +13,7 @@ import (
 )
 
 // eslSubscribe connects k ESL subscribers to every event and counts what they receive.
-// Closing stop ends the counting goroutines (the client does not close Events() on Close).
+// Closing stop (or closing the clients, which closes Events()) ends the counting goroutines.
 func (r *runner) eslSubscribe(ctx context.Context, k int, stop <-chan struct{}) ([]*client.Client, *sync.WaitGroup, error) {
 	var subs []*client.Client
 	var wg sync.WaitGroup
@@ -34,7 +34,10 @@ func (r *runner) eslSubscribe(ctx context.Context, k int, stop <-chan struct{}) 
 			defer wg.Done()
 			for {
 				select {
-				case ev := <-c.Events():
+				case ev, ok := <-c.Events():
+					if !ok {
+						return // the client was closed
+					}
 					r.countEvent(ev)
 				case <-stop:
 					return

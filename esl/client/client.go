@@ -86,7 +86,8 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	return c, nil
 }
 
-// Events delivers subscribed events (BACKGROUND_JOBs of BgAPI calls are consumed there).
+// Events delivers subscribed events (BACKGROUND_JOBs of BgAPI calls are consumed there). It is
+// closed by Close, so `for e := range c.Events()` ends with the client.
 func (c *Client) Events() <-chan *esl.Event { return c.events }
 
 // Dropped is the number of events lost because Events() was full.
@@ -179,6 +180,9 @@ func (c *Client) readLoop(conn net.Conn, r *esl.Reader) {
 func (c *Client) deliver(e *esl.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
 	if e.Name() == "BACKGROUND_JOB" {
 		if ch, ok := c.jobs[e.Get("Job-UUID")]; ok {
 			delete(c.jobs, e.Get("Job-UUID"))
@@ -337,6 +341,7 @@ func (c *Client) Close() error {
 	}
 	c.closed = true
 	close(c.done)
+	close(c.events)
 	conn := c.conn
 	c.mu.Unlock()
 	if conn == nil {
