@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/switchyard/switchyard/actors/events"
+	"github.com/switchyard/switchyard/switch/dialplan"
 )
 
 // domainActor is one tenant: its config view, status, limits and live counters. It admits calls
@@ -20,6 +21,7 @@ type domainActor struct {
 	id       int64
 	log      zerolog.Logger
 	view     *DomainView
+	plan     dialplan.Plan // number analysis input, rebuilt on each config update (not per INVITE)
 	behavior actor.Behavior
 
 	accounts map[int64]*actor.PID
@@ -170,6 +172,7 @@ func (d *domainActor) locked(ctx actor.Context) {
 func (d *domainActor) apply(ctx actor.Context, v *DomainView) {
 	wasLocked := d.view != nil && d.view.Locked()
 	d.view = v
+	d.plan = buildPlan(d.node.Snapshot(), v)
 	d.log = d.node.log.With().Str("actor", "domain").Int64("domain_id", d.id).Str("domain", v.Name()).Logger()
 	if v.Locked() {
 		d.behavior.Become(d.locked)

@@ -17,7 +17,7 @@ func (d *domainActor) admitOutgoing(ctx actor.Context, req *InviteRequest) {
 		d.refuse(req, 503, "switch stopping", "SYSTEM_SHUTDOWN")
 		return
 	}
-	dest, err := dialplan.Analyze(req.Dialled, d.caller(req), d.plan())
+	dest, err := dialplan.Analyze(req.Dialled, d.caller(req), d.plan)
 	if err != nil {
 		code, cause := 404, "UNALLOCATED_NUMBER"
 		switch {
@@ -162,14 +162,18 @@ func (d *domainActor) caller(req *InviteRequest) dialplan.Caller {
 	return dialplan.Caller{CustomerPrefix: req.Caller.ClientPrefix}
 }
 
-// plan is this domain's numbering plan for number analysis.
-func (d *domainActor) plan() dialplan.Plan {
-	p := dialplan.Plan{Domain: dialplan.Domain{Name: d.view.Name(), Prefix: d.view.Config.DomainPrefix, AllowCrossDomain: d.view.Config.AllowCrossDomainDialling}}
-	for _, c := range d.view.Customers {
+// buildPlan is a domain's numbering plan for number analysis, from the snapshot the domain's
+// view belongs to (every config change installs a new snapshot and updates every domain).
+func buildPlan(snap *Snapshot, v *DomainView) dialplan.Plan {
+	p := dialplan.Plan{Domain: dialplan.Domain{Name: v.Name(), Prefix: v.Config.DomainPrefix, AllowCrossDomain: v.Config.AllowCrossDomainDialling}}
+	for _, c := range v.Customers {
 		p.Customers = append(p.Customers, dialplan.Customer{ID: c.Config.ID, ClientPrefix: c.Config.ClientPrefix})
 	}
-	for _, o := range d.node.Snapshot().Domains() {
-		if o.ID() != d.id {
+	if snap == nil {
+		return p
+	}
+	for _, o := range snap.Domains() {
+		if o.ID() != v.ID() {
 			p.OtherDomains = append(p.OtherDomains, dialplan.Domain{Name: o.Name(), Prefix: o.Config.DomainPrefix, AllowCrossDomain: o.Config.AllowCrossDomainDialling})
 		}
 	}

@@ -106,17 +106,23 @@ func (s *Store) PutBinding(b Binding) error {
 	return nil
 }
 
-// DeleteBinding removes one binding (no error if it does not exist).
+// DeleteBinding removes one binding (no error if it does not exist). Like PutBinding it commits
+// asynchronously (the registrar's actor must not wait for a sync) and is visible to later reads.
 func (s *Store) DeleteBinding(domainID, accountID int64, hash string) error {
 	if !reHash.MatchString(hash) {
 		return fieldErr("contact_hash", "must be 1-64 characters of A-Z a-z 0-9 _ -")
 	}
-	err := s.db.Update(func(txn *badger.Txn) error {
-		return txn.Delete(bindingKey(domainID, accountID, hash))
-	})
-	if err != nil {
+	txn := s.db.NewTransaction(true)
+	if err := txn.Delete(bindingKey(domainID, accountID, hash)); err != nil {
+		txn.Discard()
 		return fmt.Errorf("delete binding %s of account %d: %w", hash, accountID, err)
 	}
+	log := s.log
+	txn.CommitWith(func(err error) {
+		if err != nil {
+			log.Error().Err(err).Int64("account_id", accountID).Msg("binding delete failed")
+		}
+	})
 	return nil
 }
 

@@ -41,37 +41,9 @@ func sourceIP(req *sip.Request) netip.Addr {
 // account (challenge, stale re-challenge, 403) and returns ok=false then. Unknown users and
 // wrong passwords get byte-identical treatment (RELIABILITY F4).
 func (e *Edge) authenticate(req *sip.Request, tx sip.ServerTransaction, d *actors.DomainView) (*actors.AccountView, bool) {
-	register := req.Method == sip.REGISTER
-	hdrName, code, reason, chName := "Proxy-Authorization", 407, "Proxy Authentication Required", "Proxy-Authenticate"
-	if register {
-		hdrName, code, reason, chName = "Authorization", 401, "Unauthorized", "WWW-Authenticate"
-	}
 	realm := d.Name()
-	challenge := func(stale bool) {
-		vals, err := e.nonces.Challenge(auth.ChallengeParams{Realm: realm, Algorithms: d.Config.DigestAlgorithms, Stale: stale})
-		if err != nil {
-			e.log.Error().Err(err).Str("realm", realm).Msg("build digest challenge")
-			respond(tx, req, 500, "Server Internal Error")
-			return
-		}
-		hdrs := make([]sip.Header, 0, len(vals))
-		for _, v := range vals {
-			hdrs = append(hdrs, sip.NewHeader(chName, v))
-		}
-		respond(tx, req, code, reason, hdrs...)
-	}
-	var cred auth.Credentials
-	found := false
-	for _, h := range req.GetHeaders(hdrName) {
-		c, err := auth.ParseCredentials(h.Value())
-		if err != nil {
-			continue
-		}
-		if strings.EqualFold(c.Realm, realm) {
-			cred, found = c, true
-			break
-		}
-	}
+	challenge := func(stale bool) { e.challenge(req, tx, realm, d.Config.DigestAlgorithms, stale) }
+	cred, found := credentialsFor(req, realm)
 	if !found {
 		challenge(false)
 		return nil, false
@@ -107,4 +79,40 @@ func (e *Edge) authenticate(req *sip.Request, tx sip.ServerTransaction, d *actor
 		return nil, false
 	}
 	return acct, true
+}
+
+// authHeaders names the headers of a digest round: REGISTER is challenged by a registrar (401,
+// WWW-Authenticate), everything else by a proxy (407, Proxy-Authenticate).
+func authHeaders(req *sip.Request) (credentials string, code int, reason, challenge string) {
+	if req.Method == sip.REGISTER {
+		return "Authorization", 401, "Unauthorized", "WWW-Authenticate"
+	}
+	return "Proxy-Authorization", 407, "Proxy Authentication Required", "Proxy-Authenticate"
+}
+
+// challenge answers req with one digest challenge per algorithm (DECISIONS 1: same nonce).
+func (e *Edge) challenge(req *sip.Request, tx sip.ServerTransaction, realm string, algorithms []string, stale bool) {
+	_, code, reason, name := authHeaders(req)
+	vals, err := e.nonces.Challenge(auth.ChallengeParams{Realm: realm, Algorithms: algorithms, Stale: stale})
+	if err != nil {
+		e.log.Error().Err(err).Str("realm", realm).Msg("build digest challenge")
+		respond(tx, req, 500, "Server Internal Error")
+		return
+	}
+	hdrs := make([]sip.Header, 0, len(vals))
+	for _, v := range vals {
+		hdrs = append(hdrs, sip.NewHeader(name, v))
+	}
+	respond(tx, req, code, reason, hdrs...)
+}
+
+// credentialsFor returns the request's digest credentials for realm, if any parse.
+func credentialsFor(req *sip.Request, realm string) (auth.Credentials, bool) {
+	name, _, _, _ := authHeaders(req)
+	for _, h := range req.GetHeaders(name) {
+		if c, err := auth.ParseCredentials(h.Value()); err == nil && strings.EqualFold(c.Realm, realm) {
+			return c, true
+		}
+	}
+	return auth.Credentials{}, false
 }

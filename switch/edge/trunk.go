@@ -60,26 +60,8 @@ func (e *Edge) authenticateTrunk(req *sip.Request, tx sip.ServerTransaction, t *
 		respond(tx, req, 403, "Forbidden")
 		return false
 	}
-	challenge := func(stale bool) {
-		vals, err := e.nonces.Challenge(auth.ChallengeParams{Realm: realm, Stale: stale})
-		if err != nil {
-			respond(tx, req, 500, "Server Internal Error")
-			return
-		}
-		hdrs := make([]sip.Header, 0, len(vals))
-		for _, v := range vals {
-			hdrs = append(hdrs, sip.NewHeader("Proxy-Authenticate", v))
-		}
-		respond(tx, req, 407, "Proxy Authentication Required", hdrs...)
-	}
-	var cred auth.Credentials
-	found := false
-	for _, h := range req.GetHeaders("Proxy-Authorization") {
-		if c, err := auth.ParseCredentials(h.Value()); err == nil && strings.EqualFold(c.Realm, realm) {
-			cred, found = c, true
-			break
-		}
-	}
+	challenge := func(stale bool) { e.challenge(req, tx, realm, nil, stale) }
+	cred, found := credentialsFor(req, realm)
 	if !found {
 		challenge(false)
 		return false
